@@ -1,0 +1,47 @@
+# Test helpers: GoogleTest executables and fuzz targets.
+# FOVEA_SHARED_ASSETS points tests at ../shared/assets (tests may read it; the product never does).
+include(GoogleTest)
+set(FOVEA_SHARED_ASSETS_DIR "${PROJECT_SOURCE_DIR}/../shared/assets" CACHE PATH "Shared test assets")
+
+function(fovea_test_definitions target)
+  target_compile_definitions(${target} PRIVATE
+    FOVEA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    FOVEA_SHARED_ASSETS="${FOVEA_SHARED_ASSETS_DIR}"
+    FOVEA_BINARY_DIR="${PROJECT_BINARY_DIR}")
+endfunction()
+
+# fovea_add_gtest(NAME <name> LABEL <unit|golden|ops> SOURCES ... LIBS ...)
+function(fovea_add_gtest)
+  cmake_parse_arguments(T "" "NAME;LABEL" "SOURCES;LIBS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock fovea_flags)
+  fovea_test_definitions(${T_NAME})
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS ${T_LABEL} DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# fovea_add_fuzzer(NAME <name> SOURCES ... LIBS ... CORPUS <dir>)
+# With FOVEA_FUZZ: a libFuzzer binary. Otherwise: the same entry point linked with a replay driver that runs
+# every file of the corpus (seeds and named regression inputs) once, registered as a ctest labelled "fuzz".
+function(fovea_add_fuzzer)
+  cmake_parse_arguments(F "" "NAME;CORPUS" "SOURCES;LIBS" ${ARGN})
+  add_executable(${F_NAME} ${F_SOURCES})
+  target_link_libraries(${F_NAME} PRIVATE ${F_LIBS} fovea_flags)
+  fovea_test_definitions(${F_NAME})
+  if(FOVEA_FUZZ)
+    target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_sources(${F_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    add_test(NAME ${F_NAME}_replay COMMAND ${F_NAME} ${F_CORPUS})
+    set_tests_properties(${F_NAME}_replay PROPERTIES LABELS fuzz)
+  endif()
+endfunction()
+
+# Adds every child folder of the current source dir that has a CMakeLists.txt.
+function(fovea_add_child_dirs)
+  file(GLOB children LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  foreach(child IN LISTS children)
+    if(IS_DIRECTORY ${child} AND EXISTS ${child}/CMakeLists.txt)
+      add_subdirectory(${child})
+    endif()
+  endforeach()
+endfunction()
