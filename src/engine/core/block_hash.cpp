@@ -8,7 +8,7 @@
 namespace fovea::engine {
 namespace {
 
-void update_u32(Sha256& hasher, uint32_t value) {
+void update_u32(base::Sha256& hasher, uint32_t value) {
   const std::array<uint8_t, 4> bytes = {static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
                                         static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24)};
   hasher.update(bytes);
@@ -18,7 +18,7 @@ void update_u32(Sha256& hasher, uint32_t value) {
 
 BlockHash root_block_hash() {
   static const BlockHash kRoot = [] {
-    Sha256 hasher;
+    base::Sha256 hasher;
     hasher.update(std::string_view("fovea prefix cache root v1"));
     return hasher.finish();
   }();
@@ -27,7 +27,7 @@ BlockHash root_block_hash() {
 
 BlockHash hash_block(const BlockHash& parent, std::span<const int32_t> token_ids, std::span<const BlockImageKey> images,
                      std::string_view cache_salt) {
-  Sha256 hasher;
+  base::Sha256 hasher;
   hasher.update(parent);
   update_u32(hasher, static_cast<uint32_t>(token_ids.size()));
   for (int32_t token_id : token_ids) update_u32(hasher, static_cast<uint32_t>(token_id));
@@ -43,7 +43,7 @@ BlockHash hash_block(const BlockHash& parent, std::span<const int32_t> token_ids
   return hasher.finish();
 }
 
-std::string to_hex(const Sha256Digest& digest) {
+std::string to_hex(const base::Sha256Digest& digest) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(digest.size() * 2);

@@ -10,14 +10,14 @@
 #include <string>
 #include <string_view>
 
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 
 namespace fovea::engine {
 
 // SHA-256 chain value of one full KV block; equal hashes mean equal KV contents.
-using BlockHash = Sha256Digest;
+using BlockHash = base::Sha256Digest;
 // SHA-256 of one image's content (and of everything that changes its embeddings), made by the input processor.
-using ContentHash = Sha256Digest;
+using ContentHash = base::Sha256Digest;
 
 // One image's part in a block: which image, and where its placeholders start relative to the block's first token
 // (negative when the image began in an earlier block), so the key says which embedding fills each position.
@@ -36,11 +36,11 @@ BlockHash hash_block(const BlockHash& parent, std::span<const int32_t> token_ids
                      std::string_view cache_salt);
 
 // Lower-case hex, for logs and test messages.
-std::string to_hex(const Sha256Digest& digest);
+std::string to_hex(const base::Sha256Digest& digest);
 
 // For unordered containers: the digest is already uniform, so its first 8 bytes are a good hash.
 struct DigestHasher {
-  size_t operator()(const Sha256Digest& digest) const {
+  size_t operator()(const base::Sha256Digest& digest) const {
     uint64_t out = 0;
     std::memcpy(&out, digest.data(), sizeof(out));
     return static_cast<size_t>(out);

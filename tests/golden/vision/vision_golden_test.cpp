@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "base/sha256.h"
 #include "vision/bicubic_resampler.h"
 #include "vision/image_decoder.h"
 #include "vision/image_preprocessor.h"
 #include "vision/patchifier.h"
-#include "vision/sha256.h"
 #include "vision/smart_resize.h"
 
 namespace fovea::vision {
@@ -35,7 +35,7 @@ const nlohmann::json& manifest() {
 }
 
 std::string sha256_hex(const void* data, size_t num_bytes) {
-  return Sha256::to_hex(Sha256::digest({static_cast<const uint8_t*>(data), num_bytes}));
+  return base::Sha256::to_hex(base::Sha256::digest({static_cast<const uint8_t*>(data), num_bytes}));
 }
 
 // Decodes a fixture PNG written by the generator and proves the decode right with the recorded hash.

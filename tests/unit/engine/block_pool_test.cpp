@@ -5,12 +5,12 @@
 
 #include <vector>
 
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 
 namespace fovea::engine {
 namespace {
 
-BlockHash hash_of(uint8_t seed) { return Sha256::digest(std::vector<uint8_t>{seed}); }
+BlockHash hash_of(uint8_t seed) { return base::Sha256::digest(std::vector<uint8_t>{seed}); }
 
 TEST(BlockPoolTest, FreshPoolIsAllFreeInIdOrder) {
   BlockPool pool(5);

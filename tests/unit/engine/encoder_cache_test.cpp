@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 
 namespace fovea::engine {
 namespace {
 
-ContentHash image(uint8_t seed) { return Sha256::digest(std::vector<uint8_t>{0xEE, seed}); }
+ContentHash image(uint8_t seed) { return base::Sha256::digest(std::vector<uint8_t>{0xEE, seed}); }
 
 std::vector<std::string> hex_all(const std::vector<ContentHash>& hashes) {
   std::vector<std::string> out;

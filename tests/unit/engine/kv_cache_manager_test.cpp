@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 
 namespace fovea::engine {
 namespace {
@@ -21,7 +21,7 @@ std::vector<int32_t> iota_tokens(int32_t count, int32_t first = 100) {
   return out;
 }
 
-ContentHash image_hash(uint8_t seed) { return Sha256::digest(std::vector<uint8_t>{0xAA, seed}); }
+ContentHash image_hash(uint8_t seed) { return base::Sha256::digest(std::vector<uint8_t>{0xAA, seed}); }
 
 class KvCacheManagerTest : public ::testing::Test {
  protected:

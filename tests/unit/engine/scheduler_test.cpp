@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 #include "fake_runner.h"
 
 namespace fovea::engine {
@@ -45,7 +45,7 @@ Request text_request(const std::string& request_id, std::vector<int32_t> prompt,
   return request;
 }
 
-ContentHash image_hash(uint8_t seed) { return Sha256::digest(std::vector<uint8_t>{0x1B, seed}); }
+ContentHash image_hash(uint8_t seed) { return base::Sha256::digest(std::vector<uint8_t>{0x1B, seed}); }
 
 // A prompt of text and images: each image is `num_tokens` placeholders; text tokens count up from `first_text`.
 struct PromptPart {

@@ -7,7 +7,7 @@
 #include <random>
 
 #include "engine/core/scheduler.h"
-#include "engine/core/sha256.h"
+#include "base/sha256.h"
 #include "fake_runner.h"
 
 namespace fovea::engine {
@@ -49,7 +49,7 @@ class Trace {
   explicit Trace(uint32_t seed) : rng_(seed) {
     for (int kind_idx = 0; kind_idx < 5; ++kind_idx) {
       images_.push_back(
-          {Sha256::digest(std::vector<uint8_t>{0x77, static_cast<uint8_t>(kind_idx)}), 2 + 3 * kind_idx, 1 + kind_idx});
+          {base::Sha256::digest(std::vector<uint8_t>{0x77, static_cast<uint8_t>(kind_idx)}), 2 + 3 * kind_idx, 1 + kind_idx});
     }
     config_.block_size = pick({2, 4, 8});
     config_.max_model_len = uniform(24, 64);

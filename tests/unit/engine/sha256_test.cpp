@@ -1,5 +1,5 @@
-// Sha256 and hash_block against hashlib's vectors (tools/golden/make_engine_core_golden.py), one-shot and streamed.
-#include "engine/core/sha256.h"
+// base::Sha256 and hash_block against hashlib's vectors (tools/golden/make_engine_core_golden.py), one-shot and streamed.
+#include "base/sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -22,9 +22,9 @@ std::vector<uint8_t> from_hex(const std::string& hex) {
   return out;
 }
 
-Sha256Digest digest_from_hex(const std::string& hex) {
+base::Sha256Digest digest_from_hex(const std::string& hex) {
   const std::vector<uint8_t> bytes = from_hex(hex);
-  Sha256Digest out{};
+  base::Sha256Digest out{};
   EXPECT_EQ(bytes.size(), out.size()) << hex;
   std::copy(bytes.begin(), bytes.end(), out.begin());
   return out;
@@ -55,9 +55,9 @@ TEST(Sha256Test, MatchesHashlibOneShotAndStreamed) {
     const std::vector<std::string> fields = split(line, ' ');
     ASSERT_EQ(fields.size(), 2u) << line;
     const std::vector<uint8_t> input = from_hex(fields[0]);
-    EXPECT_EQ(to_hex(Sha256::digest(input)), fields[1]) << "input of " << input.size() << " bytes";
+    EXPECT_EQ(to_hex(base::Sha256::digest(input)), fields[1]) << "input of " << input.size() << " bytes";
     // The same bytes in random pieces must give the same digest.
-    Sha256 streamed;
+    base::Sha256 streamed;
     size_t offset = 0;
     while (offset < input.size()) {
       const size_t piece = std::min<size_t>(input.size() - offset, rng() % 70);
@@ -94,8 +94,8 @@ TEST(BlockHashTest, MatchesTheDocumentedSerialization) {
 TEST(BlockHashTest, EveryFieldChangesTheHash) {
   const BlockHash parent = root_block_hash();
   const std::vector<int32_t> tokens = {1, 2, 3, 4};
-  const ContentHash image_a = Sha256::digest(std::vector<uint8_t>{1});
-  const ContentHash image_b = Sha256::digest(std::vector<uint8_t>{2});
+  const ContentHash image_a = base::Sha256::digest(std::vector<uint8_t>{1});
+  const ContentHash image_b = base::Sha256::digest(std::vector<uint8_t>{2});
   const std::vector<BlockImageKey> with_a = {{image_a, 0}};
   const BlockHash base = hash_block(parent, tokens, with_a, "");
   EXPECT_NE(base, hash_block(parent, tokens, {}, ""));

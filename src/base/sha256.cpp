@@ -1,12 +1,12 @@
 // SHA-256 compression function and padding, written from FIPS 180-4.
 // Must not contain anything image-specific.
-#include "vision/sha256.h"
+#include "base/sha256.h"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 
-namespace fovea::vision {
+namespace fovea::base {
 namespace {
 
 constexpr std::array<uint32_t, 64> kRoundConstants = {
@@ -123,4 +123,4 @@ std::string Sha256::to_hex(const Digest& digest) {
   return out;
 }
 
-}  // namespace fovea::vision
+}  // namespace fovea::base

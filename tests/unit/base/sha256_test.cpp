@@ -1,5 +1,5 @@
 // SHA-256 against the FIPS 180-4 / NIST example vectors, incremental updates, and the image cache key.
-#include "vision/sha256.h"
+#include "base/sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "vision/image_cache_key.h"
 
-namespace fovea::vision {
+namespace fovea::base {
 namespace {
 
 std::string hex_of(std::string_view text) {
@@ -62,4 +62,4 @@ TEST(ImageCacheKeyTest, DependsOnBytesAndEveryOption) {
 }
 
 }  // namespace
-}  // namespace fovea::vision
+}  // namespace fovea::base

@@ -1,5 +1,5 @@
-// Sha256: SHA-256 (FIPS 180-4) for content hashes of images (the encoder cache key). Small and dependency-free;
-// a later change may move it to base. Must not contain anything image-specific.
+// Sha256: SHA-256 (FIPS 180-4) for content hashes: images (the encoder cache key) and KV block hash chains.
+// Must stay a plain digest: nothing about images, tokens or blocks.
 #pragma once
 
 #include <array>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace fovea::vision {
+namespace fovea::base {
 
 class Sha256 {
  public:
@@ -35,4 +35,6 @@ class Sha256 {
   uint64_t total_bytes_ = 0;
 };
 
-}  // namespace fovea::vision
+using Sha256Digest = Sha256::Digest;
+
+}  // namespace fovea::base
