@@ -20,7 +20,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 serve: build
-	$(BUILD_DIR)/src/cli/fovea inspect models/demo
+	$(BUILD_DIR)/src/cli/fovea inspect tests/golden/model/data/checkpoints/qwen3-vl-tiny
 
 # The whole suite: the main build's tests, then unit and fuzz-replay tests again under ASan/UBSan.
 test: test-fast test-sanitize
