@@ -72,7 +72,8 @@ void Sha256::update(std::span<const uint8_t> bytes) {
   size_t offset = 0;
   if (buffer_size_ > 0) {
     const size_t take = std::min(bytes.size(), buffer_.size() - buffer_size_);
-    std::memcpy(buffer_.data() + buffer_size_, bytes.data(), take);
+    // An empty span may carry a null data pointer, which memcpy must never see.
+    if (take > 0) std::memcpy(buffer_.data() + buffer_size_, bytes.data(), take);
     buffer_size_ += take;
     offset = take;
     if (buffer_size_ < buffer_.size()) return;
