@@ -7,10 +7,10 @@ Writes tests/golden/model/data/:
                         with HF tokenizers, Qwen's pre-tokenizer and special tokens) keeps them a few hundred KB.
   images/               the synthetic test images (PNG, JPEG, WebP), made here with PIL.
   cases/<name>.json     per case: messages, rendered prompt, prompt ids, image grids, the processor's resized
-                        uint8 images (as PNG files next to it), last-position logits in float32, and greedy tokens
-                        with their top-2 log-prob margins in float32 and bfloat16.
+                        uint8 images (as PNG files next to it), last-position logits in float32 and bfloat16
+                        activations, and greedy tokens with their top-2 log-prob margins in float32 and bfloat16.
 
-Run: python3 tools/golden/make_tiny_checkpoints.py [--out DIR]   (CPU is enough; about a minute)
+Run: python3 tools/golden/make_tiny_checkpoints.py [--out DIR]   (CPU is enough; a few minutes on 2 cores)
 The reference is the installed transformers/tokenizers/torch (versions are recorded in each case file).
 """
 import argparse
@@ -21,6 +21,7 @@ import random
 import shutil
 
 import numpy as np
+import PIL
 import tokenizers
 import torch
 import transformers
@@ -43,6 +44,13 @@ QWEN_SPLIT = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 NUM_GREEDY_STEPS = 16
+# Everything whose version can change the outputs: the model code, the kernels, the tokenizer, the image codecs.
+REFERENCE_VERSIONS = {
+    "transformers": transformers.__version__,
+    "torch": torch.__version__.split("+")[0],
+    "tokenizers": tokenizers.__version__,
+    "pillow": PIL.__version__,
+}
 # Small images keep the tiny models fast: at most 64 merged tokens per image.
 MIN_PIXELS = 32 * 32 * 4
 MAX_PIXELS = 32 * 32 * 64
@@ -118,7 +126,8 @@ def init_weights(model, seed):
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in model.named_parameters():
-            if name.endswith("norm.weight") or ".norm1." in name or ".norm2." in name or name.endswith("q_norm.weight") or name.endswith("k_norm.weight"):
+            # Every norm weight (q_norm and k_norm included), and the vision LayerNorms' weights and biases.
+            if name.endswith("norm.weight") or ".norm1." in name or ".norm2." in name:
                 param.copy_(1.0 + 0.2 * torch.randn(param.shape, generator=gen))
             elif name.endswith(".bias"):
                 param.copy_(0.2 * torch.randn(param.shape, generator=gen))
@@ -290,8 +299,13 @@ def unpatchify_to_uint8(pixel_values, grid_thw, patch_size, merge_size, temporal
     return pixels.permute(1, 2, 0).numpy()
 
 
-def greedy(model, inputs, dtype):
-    model = model.to(dtype)
+def json_floats(values):
+    """Nine significant digits: every float32 (and bfloat16) value round-trips, and the files stay small."""
+    return [float(f"{float(v):.9g}") for v in values]
+
+
+def greedy(model, inputs):
+    dtype = model.dtype
     kwargs = {k: (v.to(dtype) if k == "pixel_values" else v) for k, v in inputs.items()}
     with torch.no_grad():
         out = model.generate(
@@ -308,7 +322,7 @@ def greedy(model, inputs, dtype):
     return tokens, margins
 
 
-def run_case(model, processor, name, messages, image_dir, case_dir, is_vl):
+def run_case(models, processor, name, messages, image_dir, case_dir, is_vl):
     if is_vl:
         rendered = processor.apply_chat_template(hf_messages(messages, image_dir), tokenize=False,
                                                  add_generation_prompt=True)
@@ -319,14 +333,15 @@ def run_case(model, processor, name, messages, image_dir, case_dir, is_vl):
         rendered = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
                                                  enable_thinking=False)
         inputs = processor([rendered], return_tensors="pt", add_special_tokens=False)
-    inputs = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_token_type_ids")}
+    model_inputs = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "mm_token_type_ids")
+    inputs = {k: v for k, v in inputs.items() if k in model_inputs}
     case = {
         "name": name,
         "messages": messages,
         "rendered_prompt": rendered,
         "prompt_ids": inputs["input_ids"][0].tolist(),
         "images": [],
-        "reference": {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]},
+        "reference": REFERENCE_VERSIONS,
     }
     if "image_grid_thw" in inputs:
         ip = processor.image_processor
@@ -340,12 +355,15 @@ def run_case(model, processor, name, messages, image_dir, case_dir, is_vl):
             Image.fromarray(pixels).save(case_dir / resized_name)
             case["images"].append({"grid_thw": grid.tolist(), "resized": resized_name})
 
-    model = model.float()
     with torch.no_grad():
-        logits = model(**{k: v for k, v in inputs.items()}).logits[0, -1].float()
-    case["last_logits_f32"] = [float(v) for v in logits]
-    case["greedy_f32"], case["greedy_f32_margins"] = greedy(model, inputs, torch.float32)
-    case["greedy_bf16"], case["greedy_bf16_margins"] = greedy(model, inputs, torch.bfloat16)
+        logits = models[torch.float32](**{k: v for k, v in inputs.items()}).logits[0, -1].float()
+    case["last_logits_f32"] = json_floats(logits)
+    bf16_inputs = {k: (v.to(torch.bfloat16) if k == "pixel_values" else v) for k, v in inputs.items()}
+    with torch.no_grad():
+        logits = models[torch.bfloat16](**bf16_inputs).logits[0, -1].float()
+    case["last_logits_bf16"] = json_floats(logits)
+    case["greedy_f32"], case["greedy_f32_margins"] = greedy(models[torch.float32], inputs)
+    case["greedy_bf16"], case["greedy_bf16_margins"] = greedy(models[torch.bfloat16], inputs)
     return case
 
 
@@ -422,7 +440,7 @@ def main():
         save_checkpoint(model, processor, folder)
         if legacy:
             legacy_layout(folder)
-        reloaded = Qwen3VLForConditionalGeneration.from_pretrained(folder, dtype=torch.bfloat16).eval()
+        reloaded = load_per_dtype(Qwen3VLForConditionalGeneration, folder)
         processor = Qwen3VLProcessor.from_pretrained(folder)
         write_cases(out, name, reloaded, processor, VL_CASES, image_dir, is_vl=True)
 
@@ -435,19 +453,34 @@ def main():
     model.tie_weights()
     folder = out / "checkpoints" / "qwen3-tiny"
     save_checkpoint(model, make_hf_tokenizer(tok, text_template), folder)
-    reloaded = Qwen3ForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).eval()
+    reloaded = load_per_dtype(Qwen3ForCausalLM, folder)
     hf_tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
     write_cases(out, "qwen3-tiny", reloaded, hf_tokenizer, TEXT_CASES, image_dir, is_vl=False)
 
 
-def write_cases(out, name, model, processor, cases, image_dir, is_vl):
+def load_per_dtype(model_class, folder):
+    """The saved checkpoint loaded once per activation dtype, as a user would load it.
+
+    Never convert one model between dtypes with .to()/.float(): that also casts the non-persistent rotary inv_freq
+    buffers, so a bf16 round trip leaves bf16-rounded frequencies behind (from_pretrained keeps them float32).
+    """
+    models = {dtype: model_class.from_pretrained(folder, dtype=dtype).eval()
+              for dtype in (torch.float32, torch.bfloat16)}
+    for model in models.values():
+        for buffer_name, buffer in model.named_buffers():
+            if buffer_name.endswith("inv_freq") and buffer.dtype != torch.float32:
+                raise SystemExit(f"{buffer_name} is {buffer.dtype}; the reference needs float32 rotary frequencies")
+    return models
+
+
+def write_cases(out, name, models, processor, cases, image_dir, is_vl):
     case_dir = out / "cases" / name
     if case_dir.exists():
         shutil.rmtree(case_dir)
     case_dir.mkdir(parents=True)
     results = []
     for case_name, messages in cases.items():
-        results.append(run_case(model, processor, case_name, messages, image_dir, case_dir, is_vl))
+        results.append(run_case(models, processor, case_name, messages, image_dir, case_dir, is_vl))
         print(f"{name}/{case_name}: {len(results[-1]['prompt_ids'])} prompt tokens, "
               f"greedy {results[-1]['greedy_f32'][:6]}...")
     (case_dir / "cases.json").write_text(json.dumps({"checkpoint": name, "cases": results}) + "\n")

@@ -1,0 +1,63 @@
+// Model loading: config, weight source, weights, workspaces; the order keeps every error before any big allocation
+// it can.
+#include "model/model.h"
+
+namespace fovea::model {
+namespace {
+
+tensor::DType checkpoint_dtype(const io::ModelConfig& config) {
+  const std::string& dtype = config.dtype.empty() ? config.text_config.dtype : config.dtype;
+  if (dtype == "float16") return tensor::DType::kF16;
+  if (dtype == "float32") return tensor::DType::kF32;
+  return tensor::DType::kBF16;
+}
+
+}  // namespace
+
+Model::Model(backend::Backend& backend, io::ModelConfig config, ModelOptions options,
+             std::unique_ptr<io::WeightTable> table, WeightLoader loader)
+    : backend_(&backend),
+      config_(std::move(config)),
+      options_(options),
+      table_(std::move(table)),
+      loader_(std::move(loader)) {}
+
+Model::~Model() = default;
+
+base::Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir, backend::Backend& backend,
+                                                 const ModelOptions& options) {
+  FOVEA_ASSIGN_OR_RETURN(io::ModelConfig config, io::load_model_config(model_dir));
+  std::unique_ptr<io::WeightTable> table;
+  if (options.load_format == LoadFormat::kSafetensors) {
+    FOVEA_ASSIGN_OR_RETURN(io::WeightTable opened, io::WeightTable::open(model_dir));
+    table = std::make_unique<io::WeightTable>(std::move(opened));
+  }
+  WeightLoader loader = table ? WeightLoader::from_checkpoint(backend, *table, model_dir)
+                              : WeightLoader::dummy(backend, checkpoint_dtype(config), options.dummy_seed);
+  std::unique_ptr<Model> model(new Model(backend, std::move(config), options, std::move(table), std::move(loader)));
+  const io::ModelConfig& cfg = model->config_;
+  FOVEA_ASSIGN_OR_RETURN(model->text_weights_, load_text_weights(model->loader_, cfg));
+  if (cfg.has_vision()) {
+    FOVEA_ASSIGN_OR_RETURN(model->vision_weights_, load_vision_weights(model->loader_, *cfg.vision_config));
+  }
+  // Copies of checkpoint tensors may still be in flight on a device stream.
+  FOVEA_RETURN_IF_ERROR(backend.synchronize(backend.default_stream()));
+  FOVEA_ASSIGN_OR_RETURN(model->decoder_, TextDecoder::create(backend, cfg, model->text_weights_,
+                                                              options.activation_dtype, options.text_limits));
+  if (cfg.has_vision() && options.max_vision_patches > 0) {
+    FOVEA_ASSIGN_OR_RETURN(model->vision_encoder_,
+                           VisionEncoder::create(backend, *cfg.vision_config, model->vision_weights_,
+                                                 options.activation_dtype, options.max_vision_patches));
+  }
+  return model;
+}
+
+base::Result<KvCache> Model::allocate_kv_cache(int64_t num_blocks, int64_t block_size, tensor::DType kv_dtype) const {
+  return model::allocate_kv_cache(*backend_, config_.text_config, num_blocks, block_size, kv_dtype);
+}
+
+uint64_t Model::workspace_bytes() const {
+  return decoder_->workspace_bytes() + (vision_encoder_ ? vision_encoder_->workspace_bytes() : 0);
+}
+
+}  // namespace fovea::model

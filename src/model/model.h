@@ -1,0 +1,61 @@
+// Model: a loaded Qwen3 or Qwen3-VL model on one backend: its config, weights (checkpoint or dummy), the text
+// decoder and, for qwen3_vl, the vision encoder, with their preallocated workspaces. The KV cache is the caller's
+// (allocate_kv_cache). Must not contain scheduling, sampling or HTTP concerns.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+#include "base/status.h"
+#include "io/model_config.h"
+#include "io/weight_table.h"
+#include "model/kv_cache.h"
+#include "model/model_options.h"
+#include "model/text_decoder.h"
+#include "model/text_weights.h"
+#include "model/vision_encoder.h"
+#include "model/vision_weights.h"
+#include "model/weight_loader.h"
+
+namespace fovea::model {
+
+class Model {
+ public:
+  // Reads MODEL_DIR/config.json, then the weights (or makes dummy ones) and allocates the workspaces.
+  static base::Result<std::unique_ptr<Model>> load(const std::string& model_dir, backend::Backend& backend,
+                                                   const ModelOptions& options);
+
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  ~Model();
+
+  const io::ModelConfig& config() const { return config_; }
+  const ModelOptions& options() const { return options_; }
+  TextDecoder& decoder() { return *decoder_; }
+  // nullptr for text-only models or when max_vision_patches is 0.
+  VisionEncoder* vision_encoder() { return vision_encoder_.get(); }
+
+  // A KV cache for this model's layers (the engine decides num_blocks from the memory left).
+  base::Result<KvCache> allocate_kv_cache(int64_t num_blocks, int64_t block_size, tensor::DType kv_dtype) const;
+
+  uint64_t weight_bytes() const { return loader_.weight_bytes(); }
+  // Device bytes of the decoder and vision workspaces.
+  uint64_t workspace_bytes() const;
+
+ private:
+  Model(backend::Backend& backend, io::ModelConfig config, ModelOptions options, std::unique_ptr<io::WeightTable> table,
+        WeightLoader loader);
+
+  backend::Backend* backend_;  // not owned
+  io::ModelConfig config_;
+  ModelOptions options_;
+  std::unique_ptr<io::WeightTable> table_;  // owned: the mapped checkpoint (null for dummy weights)
+  WeightLoader loader_;                     // owns the weights' buffers
+  TextWeights text_weights_;
+  VisionWeights vision_weights_;
+  std::unique_ptr<TextDecoder> decoder_;
+  std::unique_ptr<VisionEncoder> vision_encoder_;
+};
+
+}  // namespace fovea::model

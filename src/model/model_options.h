@@ -1,0 +1,33 @@
+// ModelOptions: how a model is loaded (weight source, activation dtype) and the batch limits its preallocated
+// workspaces are sized for. Must not contain loading code.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace fovea::model {
+
+enum class LoadFormat : uint8_t {
+  kSafetensors,  // the checkpoint's model.safetensors (or shards + index)
+  kDummy,        // seeded random weights of the right shapes, no checkpoint read (benchmarks)
+};
+
+// Limits of one decoder step; the text workspace is sized for them once.
+struct TextLimits {
+  int64_t max_num_batched_tokens = 2048;  // tokens of one step, all sequences together
+  int64_t max_num_seqs = 256;             // sequences of one step (and rows of logits)
+  int64_t max_blocks_per_seq = 2048;      // block-table width: ceil(max_model_len / block_size)
+};
+
+struct ModelOptions {
+  tensor::DType activation_dtype = tensor::DType::kBF16;  // f32, bf16 or f16 (vision tower and decoder)
+  LoadFormat load_format = LoadFormat::kSafetensors;
+  uint64_t dummy_seed = 0;  // kDummy only
+  TextLimits text_limits;
+  // Patches (pixel_values rows) of one vision-encoder call; 0 for a model without vision or when images are
+  // never encoded (the vision workspace is then not allocated).
+  int64_t max_vision_patches = 16384;
+};
+
+}  // namespace fovea::model

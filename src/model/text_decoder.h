@@ -1,0 +1,61 @@
+// TextDecoder: the Qwen3 / Qwen3-VL text decoder as a sequence of backend ops over one step's varlen batch:
+// embeddings (with vision rows scattered in), decoder layers writing their K/V into the paged cache before
+// attending, DeepStack additions, final norm and lm_head for the requested rows. Spec §1, §2.1, §2.3.
+// Must not contain scheduling, sampling or vision code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "backend/backend.h"
+#include "base/status.h"
+#include "io/model_config.h"
+#include "model/decoder_step.h"
+#include "model/kv_cache.h"
+#include "model/model_options.h"
+#include "model/text_weights.h"
+#include "model/text_workspace.h"
+
+namespace fovea::model {
+
+class TextDecoder {
+ public:
+  // Allocates the workspace for `limits`. `weights` must outlive the decoder.
+  static base::Result<std::unique_ptr<TextDecoder>> create(backend::Backend& backend, const io::ModelConfig& config,
+                                                           const TextWeights& weights, tensor::DType act,
+                                                           const TextLimits& limits);
+
+  // Runs one step. Returns the logits of step.logits_rows, [num_logits, vocab] f32: a view into the workspace,
+  // valid until the next forward (read it after synchronizing the default stream). A step that breaks the limits or
+  // is inconsistent (span sizes, rows out of range, a cache of another shape) is an error, nothing is computed.
+  base::Result<backend::Tensor> forward(const DecoderStep& step, const KvCache& cache);
+
+  tensor::DType activation_dtype() const { return act_; }
+  const TextLimits& limits() const { return limits_; }
+  uint64_t workspace_bytes() const { return workspace_bytes_; }
+  bool uses_mrope() const { return rope_.kind == backend::RopeKind::kInterleavedMrope; }
+
+ private:
+  TextDecoder(backend::Backend& backend, const io::ModelConfig& config, const TextWeights& weights, tensor::DType act,
+              const TextLimits& limits);
+
+  struct StepViews;  // per-step views of the workspace (text_decoder.cpp)
+
+  base::Status validate(const DecoderStep& step, const KvCache& cache) const;
+  base::Status upload_metadata(const DecoderStep& step, const StepViews& views);
+  base::Status run_layer(const StepViews& views, const DecoderLayerWeights& layer, const backend::PagedKvCache& cache);
+  base::Result<backend::Tensor> compute_logits(const StepViews& views, int64_t num_logits);
+
+  backend::Backend* backend_;     // not owned
+  const io::TextConfig* config_;  // not owned (the model's config)
+  const TextWeights* weights_;    // not owned
+  tensor::DType act_;
+  TextLimits limits_;
+  backend::RopeConfig rope_;
+  float attention_scale_ = 1.0f;
+  std::unique_ptr<backend::Buffer> buffer_;  // owned: the workspace allocation
+  TextWorkspace ws_;                         // views into buffer_
+  uint64_t workspace_bytes_ = 0;
+};
+
+}  // namespace fovea::model

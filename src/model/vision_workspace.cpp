@@ -1,0 +1,49 @@
+// VisionWorkspace layout: inputs (pixels, position rows, rotary coordinates, segments), then the block activations.
+#include "model/vision_workspace.h"
+
+#include <cstdint>
+
+namespace fovea::model {
+namespace {
+
+int64_t head_dim(const io::VisionConfig& config) { return config.hidden_size / config.num_heads; }
+
+}  // namespace
+
+VisionWorkspace VisionWorkspace::carve(ArenaCarver& carver, const io::VisionConfig& config, tensor::DType act,
+                                       int64_t max_num_patches) {
+  using tensor::DType;
+  const int64_t n = max_num_patches;
+  const int64_t hidden = config.hidden_size;
+  const int64_t patch_dim = config.in_channels * config.temporal_patch_size * config.patch_size * config.patch_size;
+  VisionWorkspace ws;
+  ws.pixels = carver.take(act, {n, patch_dim});
+  ws.pos = carver.take(act, {n, hidden});
+  ws.coords = carver.take(DType::kI32, {2 * n});
+  ws.cu_seqlens = carver.take(DType::kI32, {n + 1});
+  ws.x = carver.take(act, {n, hidden});
+  ws.normed = carver.take(act, {n, hidden});
+  ws.qkv = carver.take(act, {n, 3 * hidden});
+  ws.attn = carver.take(act, {n, hidden});
+  ws.mlp = carver.take(act, {n, config.intermediate_size});
+  ws.cos = carver.take(DType::kF32, {n, head_dim(config)});
+  ws.sin = carver.take(DType::kF32, {n, head_dim(config)});
+  return ws;
+}
+
+base::Result<uint64_t> vision_workspace_bytes(const io::VisionConfig& config, tensor::DType act,
+                                              int64_t max_num_patches) {
+  const int64_t merge_area = config.spatial_merge_size * config.spatial_merge_size;
+  if (max_num_patches < merge_area || max_num_patches > INT32_MAX / 2) {
+    return base::invalid_argument("vision encoder limit of {} patches per call is outside {} to {}", max_num_patches,
+                                  merge_area, INT32_MAX / 2);
+  }
+  ArenaCarver carver;
+  VisionWorkspace::carve(carver, config, act, max_num_patches);
+  if (carver.overflowed()) {
+    return base::out_of_range("the vision workspace for {} patches is too large to address", max_num_patches);
+  }
+  return carver.used_bytes();
+}
+
+}  // namespace fovea::model
