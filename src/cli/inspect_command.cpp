@@ -17,6 +17,7 @@
 #include "io/parameter_census.h"
 #include "io/preprocessor_config.h"
 #include "io/weight_table.h"
+#include "quant/format_census.h"
 
 namespace fovea::cli {
 namespace {
@@ -154,6 +155,8 @@ json quantization_json(const io::ModelConfig& config) {
           {"description", quant.describe()}};
 }
 
+json weight_formats(const FolderReport& report, bool print);
+
 json report_json(const FolderReport& report) {
   const io::ModelConfig& config = report.config;
   const io::TextConfig& text = config.text_config;
@@ -217,6 +220,7 @@ json report_json(const FolderReport& report) {
       {"text_config", text_json},
       {"vision_config", vision_json},
       {"quantization", quantization_json(config)},
+      {"weight_formats", weight_formats(report, false)},
       {"tokenizer",
        {{"tokenizer_json", report.has_tokenizer_json}, {"tokenizer_config_json", report.has_tokenizer_config}}},
       {"chat_template", chat_json},
@@ -260,6 +264,32 @@ void print_table(const std::vector<std::vector<std::string>>& rows, const std::v
     line.erase(line.find_last_not_of(' ') + 1);
     std::printf("%s\n", line.c_str());
   }
+}
+
+// The storage formats of each component and their bytes (quant/format_census.h), as JSON and as a table; null / no
+// output without weight files.
+json weight_formats(const FolderReport& report, bool print) {
+  if (!report.weights) return nullptr;
+  const quant::FormatCensus census = quant::census_formats(*report.weights, report.config);
+  json out = json::object();
+  std::vector<std::vector<std::string>> table = {{"component", "stored as", "linears", "tensors", "bytes"}};
+  for (int component_idx = 0; component_idx < io::kNumModelComponents; ++component_idx) {
+    const std::string component(io::component_name(static_cast<io::ModelComponent>(component_idx)));
+    for (const quant::FormatBytes& format : census.components[static_cast<size_t>(component_idx)]) {
+      out[component].push_back({{"format", format.format},
+                                 {"linears", format.num_linears},
+                                 {"tensors", format.num_tensors},
+                                 {"bytes", format.bytes}});
+      table.push_back({component, format.format, std::to_string(format.num_linears),
+                       std::to_string(format.num_tensors), fmt::format("{} ({})", format.bytes,
+                                                                       human_bytes(format.bytes))});
+    }
+  }
+  if (print) {
+    std::printf("\n");
+    print_table(table, {false, false, true, true, true});
+  }
+  return out;
 }
 
 std::string rope_summary(const io::RopeParameters& rope) {
@@ -365,6 +395,7 @@ void print_human(const FolderReport& report) {
                 static_cast<unsigned long long>(report.census_from_config.total_params()),
                 static_cast<unsigned long long>(census.total_params()));
   }
+  weight_formats(report, true);
 }
 
 class InspectCommand : public Command {

@@ -9,6 +9,7 @@
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cpu/element_io.h"
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/quant_linear.h"
 #include "backend/cpu/simd_kernels.h"
 #include "backend/cpu/tensor_access.h"
 #include "backend/op_checks.h"
@@ -61,6 +62,8 @@ void store_rows(const float* acc, int64_t acc_stride, int64_t num_rows, int64_t 
 
 base::Status CpuOps::linear(Stream& stream, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
   FOVEA_RETURN_IF_ERROR(check_stream("linear", stream, kCpu));
+  // Quantized formats (quant_linear.h) have their own checks and kernels.
+  if (w.is_quantized()) return quantized_linear_fast(pool_, workspace_, options_, x, w, bias, y);
   FOVEA_RETURN_IF_ERROR(check_linear(kCpu, x, w, bias, y));
   if (x.dim(0) == 0 || w.out_features() == 0) return base::Status();
   LinearPath path = options_.linear_path;

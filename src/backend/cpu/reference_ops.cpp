@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/cpu/element_io.h"
+#include "backend/cpu/quant_linear.h"
 #include "backend/cpu/scalar_math.h"
 #include "backend/cpu/tensor_access.h"
 #include "backend/cpu/value_checks.h"
@@ -89,6 +90,8 @@ base::Status ReferenceOps::convert(Stream& stream, const Tensor& x, const Tensor
 base::Status ReferenceOps::linear(Stream& stream, const Tensor& x, const Weight& w, const Tensor* bias,
                                   const Tensor& y) {
   FOVEA_RETURN_IF_ERROR(check_stream("linear", stream, kCpu));
+  // Quantized formats (quant_linear.h): dequantise each element, same fp64 sums.
+  if (w.is_quantized()) return quantized_linear_reference(x, w, bias, y);
   FOVEA_RETURN_IF_ERROR(check_linear(kCpu, x, w, bias, y));
   const int64_t num_in = x.dim(1);
   for (int64_t row_idx = 0; row_idx < x.dim(0); ++row_idx) {
