@@ -1,0 +1,72 @@
+// cuda_factory: device count and backend creation by name; compiled with or without FOVEA_CUDA.
+#include "backend/cuda/cuda_factory.h"
+
+#include <charconv>
+
+#if defined(FOVEA_HAS_CUDA)
+#include <cuda_runtime_api.h>
+
+#include "backend/cuda/cuda_backend.h"
+#endif
+
+namespace fovea::backend::cuda {
+namespace {
+
+// "cuda" -> 0, "cuda:N" -> N; -1 for anything else.
+int parse_device_index(std::string_view spec) {
+  if (spec == "cuda") return 0;
+  constexpr std::string_view kPrefix = "cuda:";
+  if (spec.substr(0, kPrefix.size()) != kPrefix) return -1;
+  const std::string_view digits = spec.substr(kPrefix.size());
+  int index = -1;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (error != std::errc() || end != digits.data() + digits.size() || digits.empty() || index < 0) return -1;
+  return index;
+}
+
+}  // namespace
+
+#if defined(FOVEA_HAS_CUDA)
+
+int cuda_device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: not an error for callers that only ask
+    return 0;
+  }
+  return count;
+}
+
+base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view device_spec) {
+  const int index = parse_device_index(device_spec);
+  if (index < 0) {
+    return base::invalid_argument("device '{}' is not a CUDA device name; pass cuda or cuda:N", device_spec);
+  }
+  const int count = cuda_device_count();
+  if (index >= count) {
+    return base::make_error(base::StatusCode::kUnavailable,
+                            "device '{}' is not available: this machine has {} usable CUDA device(s); pass --device "
+                            "cpu or another card",
+                            device_spec, count);
+  }
+  FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<CudaBackend> backend, CudaBackend::create(index));
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+#else
+
+int cuda_device_count() { return 0; }
+
+base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view device_spec) {
+  if (parse_device_index(device_spec) < 0) {
+    return base::invalid_argument("device '{}' is not a CUDA device name; pass cuda or cuda:N", device_spec);
+  }
+  return base::unsupported(
+      "device '{}': this fovea build has no CUDA backend; rebuild with -DFOVEA_CUDA=ON or pass "
+      "--device cpu",
+      device_spec);
+}
+
+#endif
+
+}  // namespace fovea::backend::cuda
