@@ -1,0 +1,241 @@
+// The memory plan: the user story's 2 x RTX 4090 cases (FP8 Qwen3-VL-32B does not fit at 131072 tokens with an FP8
+// KV cache; the 4-bit one fits with 7-11 GiB of KV cache per GPU), workspace rules, suggestions, JSON keys.
+#include "plan/memory_plan.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "plan/plan_report.h"
+#include "plan/plan_suggestions.h"
+#include "plan_test_util.h"
+
+namespace fovea::plan {
+namespace {
+
+using testing::gib;
+using testing::two_4090s;
+
+const Suggestion* find_suggestion(const MemoryPlan& plan, const std::string& kind) {
+  for (const Suggestion& suggestion : plan.suggestions) {
+    if (suggestion.kind == kind) return &suggestion;
+  }
+  return nullptr;
+}
+
+MemoryPlan plan_of(const PlanInputs& inputs) {
+  base::Result<MemoryPlan> plan = plan_memory(inputs);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? std::move(plan).value() : MemoryPlan{};
+}
+
+// The image ceiling of profiles/medium-vl.yaml: 1536 x 1536 pixels (2304 tokens an image).
+constexpr int64_t kProfileMaxPixels = 1536 * 1536;
+
+TEST(MemoryPlan, Fp8On2x4090DoesNotFitAndSaysWhatWould) {
+  PlanInputs inputs = two_4090s(testing::kFp8);
+  inputs.options.max_pixels = kProfileMaxPixels;
+  const MemoryPlan plan = plan_of(inputs);
+  ASSERT_EQ(plan.per_gpu.size(), 2u);
+  EXPECT_FALSE(plan.fits);
+  EXPECT_EQ(plan.problem, FitProblem::kKvCacheBelowMaxModelLen) << plan.verdict;
+  const GpuMemoryPlan& gpu = plan.per_gpu[0];
+  EXPECT_GT(gpu.kv_cache.num_tokens, 0);
+  EXPECT_LT(gpu.kv_cache.num_tokens, 131072);
+  EXPECT_NE(plan.verdict.find(std::to_string(gpu.kv_cache.num_tokens)), std::string::npos) << plan.verdict;
+
+  const Suggestion* shorter = find_suggestion(plan, "max_model_len");
+  ASSERT_NE(shorter, nullptr);
+  EXPECT_TRUE(shorter->fits);
+  EXPECT_GE(shorter->kv_cache_tokens, gpu.kv_cache.num_tokens);
+  const Suggestion* four_bit = find_suggestion(plan, "weight_format");
+  ASSERT_NE(four_bit, nullptr);
+  EXPECT_TRUE(four_bit->fits);
+  EXPECT_GT(gib(four_bit->saved_bytes_per_gpu), 6.0);
+  const Suggestion* more_gpus = find_suggestion(plan, "tensor_parallel_size");
+  ASSERT_NE(more_gpus, nullptr);
+  EXPECT_TRUE(more_gpus->fits);
+  EXPECT_EQ(find_suggestion(plan, "kv_cache_dtype"), nullptr);  // already FP8
+}
+
+TEST(MemoryPlan, FourBitOn2x4090FitsWithSevenToElevenGibOfKvCache) {
+  PlanInputs inputs = two_4090s(testing::kW4a16);
+  inputs.options.max_pixels = kProfileMaxPixels;
+  const MemoryPlan plan = plan_of(inputs);
+  ASSERT_EQ(plan.per_gpu.size(), 2u);
+  EXPECT_TRUE(plan.fits) << plan.verdict;
+  const double kv_gib = gib(plan.per_gpu[0].kv_cache.num_bytes);
+  EXPECT_GE(kv_gib, 7.0);
+  EXPECT_LE(kv_gib, 11.0);
+  EXPECT_GE(plan.per_gpu[0].kv_cache.num_tokens, 131072);
+  EXPECT_GE(plan.max_concurrency, 1.0);
+  EXPECT_TRUE(plan.suggestions.empty());
+}
+
+// profiles/medium-vl.yaml, read as the server would read its vLLM keys, on the 4-bit fixture and two RTX 4090s.
+TEST(MemoryPlan, MediumVlProfileFits) {
+  const YAML::Node profile = YAML::LoadFile(std::string(FOVEA_SOURCE_DIR) + "/profiles/medium-vl.yaml");
+  PlanInputs inputs = testing::inputs_for(testing::kW4a16, "4090");
+  PlanOptions& options = inputs.options;
+  options.tensor_parallel_size = profile["tensor-parallel-size"].as<int64_t>();
+  options.max_model_len = profile["max-model-len"].as<int64_t>();
+  options.gpu_memory_utilization = profile["gpu-memory-utilization"].as<double>();
+  options.kv_cache_dtype = *parse_kv_cache_dtype(profile["kv-cache-dtype"].as<std::string>());
+  options.max_images_per_prompt = profile["limit-mm-per-prompt"]["image"].as<int64_t>();
+  options.max_videos_per_prompt = profile["limit-mm-per-prompt"]["video"].as<int64_t>();
+  options.max_pixels = profile["mm-processor-kwargs"]["max_pixels"].as<int64_t>();
+  options.mm_encoder_tp_mode = *parse_encoder_tp_mode(profile["mm-encoder-tp-mode"].as<std::string>());
+  EXPECT_EQ(options.max_pixels, kProfileMaxPixels);
+  const MemoryPlan plan = plan_of(inputs);
+  EXPECT_TRUE(plan.fits) << plan.verdict;
+  EXPECT_EQ(plan.max_model_len, 131072);
+  EXPECT_EQ(plan.tensor_parallel_size, 2);
+  const double kv_gib = gib(plan.per_gpu[0].kv_cache.num_bytes);
+  EXPECT_GE(kv_gib, 7.0);
+  EXPECT_LE(kv_gib, 11.0);
+}
+
+TEST(MemoryPlan, WeightsMatchTheLibrariesTensorsWithinOnePercent) {
+  for (const char* name : {testing::kFp8, testing::kW4a16}) {
+    const MemoryPlan plan = plan_of(two_4090s(name));
+    const nlohmann::json sums = testing::tensor_sums(name);
+    for (int component_idx = 0; component_idx < io::kNumModelComponents; ++component_idx) {
+      const auto component = static_cast<io::ModelComponent>(component_idx);
+      const double want = sums.at("components").at(std::string(io::component_name(component))).at("bytes");
+      EXPECT_LE(std::abs(static_cast<double>(plan.checkpoint_bytes[component]) - want), 0.01 * want)
+          << name << " " << io::component_name(component);
+    }
+    // Two GPUs hold the checkpoint once, plus what both replicate (norms, vision embeddings, row-parallel biases).
+    const double per_gpu_sum = 2.0 * static_cast<double>(plan.per_gpu[0].weights_bytes);
+    const double total = sums.at("total").at("bytes").get<double>();
+    EXPECT_GE(per_gpu_sum, total * 0.999) << name;
+    EXPECT_LE(per_gpu_sum, total * 1.01) << name;
+  }
+}
+
+TEST(MemoryPlan, CheckpointImageSizeDominatesTheFourBitPlan) {
+  // Three images at the checkpoint's own ceiling (16777216 pixels, 16384 tokens each): the vision tower's peak and
+  // the kept image embeddings cost more than the KV cache has to spare at 131072 tokens.
+  const MemoryPlan plan = plan_of(two_4090s(testing::kW4a16));
+  EXPECT_EQ(plan.vision_workload.max_pixels, 16777216);
+  EXPECT_EQ(plan.vision_workload.num_tokens, 3 * 16384);
+  EXPECT_GT(gib(plan.per_gpu[0].vision.transient + plan.per_gpu[0].vision.encoder_output), 4.0);
+  EXPECT_FALSE(plan.fits) << plan.verdict;
+  const Suggestion* smaller = find_suggestion(plan, "image_size");
+  ASSERT_NE(smaller, nullptr);
+  EXPECT_TRUE(smaller->fits);
+  const Suggestion* fewer = find_suggestion(plan, "images_per_prompt");
+  ASSERT_NE(fewer, nullptr);
+  EXPECT_TRUE(fewer->fits);
+}
+
+TEST(MemoryPlan, DecoderWorkspaceGrowsWithTheStep) {
+  const io::ModelConfig config = testing::load_config(testing::kBf16);
+  DecoderWorkspace small = decoder_workspace(config, 2, 2, 1024, 64);
+  DecoderWorkspace large = decoder_workspace(config, 2, 2, 2048, 64);
+  EXPECT_EQ(large.activations, 2 * small.activations);
+  EXPECT_EQ(large.sampler, small.sampler);
+  DecoderWorkspace more_rows = decoder_workspace(config, 2, 2, 2048, 128);
+  EXPECT_EQ(more_rows.sampler, 2 * large.sampler);
+  // The sampler's fp32 probabilities and sort keys/indices: 12 bytes per vocabulary entry per row.
+  EXPECT_EQ(large.sampler, 64u * 151936u * 12u);
+}
+
+TEST(MemoryPlan, ImagesAreBoundedByTheLimitAndTheContext) {
+  const io::VisionConfig vision = *testing::load_config(testing::kBf16).vision_config;
+  VisionWorkload three = vision_workload(vision, 16777216, 3, 131072);
+  EXPECT_EQ(three.max_tokens_per_image, 16384);
+  EXPECT_EQ(three.num_tokens, 49152);
+  EXPECT_EQ(three.num_patches, 4 * 49152);
+  VisionWorkload unlimited = vision_workload(vision, 16777216, 999, 40000);
+  EXPECT_EQ(unlimited.num_tokens, 40000);
+  EXPECT_EQ(vision_workload(vision, 16777216, 0, 131072).num_patches, 0);
+  // Data mode replicates the tower; each GPU encodes its share of whole images.
+  VisionWorkspace sharded = vision_workspace(vision, 2, 2, EncoderTpMode::kWeights, three);
+  VisionWorkspace data = vision_workspace(vision, 2, 2, EncoderTpMode::kData, three);
+  EXPECT_EQ(data.num_patches, 2 * 16384 * 4);
+  EXPECT_EQ(sharded.encoder_output, data.encoder_output);
+  EXPECT_EQ(sharded.encoder_output, 49152u * 5120u * 2u * 4u);
+}
+
+TEST(MemoryPlan, TextModelHasNoVisionWorkspace) {
+  PlanInputs inputs = testing::inputs_for(testing::kAwq, "h100");
+  const MemoryPlan plan = plan_of(inputs);
+  EXPECT_TRUE(plan.fits) << plan.verdict;
+  EXPECT_EQ(plan.per_gpu[0].vision.transient, 0u);
+  EXPECT_EQ(plan.max_model_len, 40960);
+  EXPECT_TRUE(plan.defaults_for_large_gpus);
+  EXPECT_EQ(plan.max_num_batched_tokens, 8192);
+  EXPECT_EQ(plan.kv_shape.element_bytes, 2);  // auto: the checkpoint's float16
+}
+
+TEST(MemoryPlan, WeightsAloneTooLarge) {
+  PlanInputs inputs = testing::inputs_for(testing::kBf16, "4090");
+  inputs.options.max_model_len = 8192;
+  const MemoryPlan plan = plan_of(inputs);
+  EXPECT_FALSE(plan.fits);
+  EXPECT_EQ(plan.problem, FitProblem::kWeightsExceedBudget);
+  EXPECT_NE(plan.verdict.find("weights alone"), std::string::npos);
+  EXPECT_NE(find_suggestion(plan, "tensor_parallel_size"), nullptr);
+  EXPECT_NE(find_suggestion(plan, "weight_format"), nullptr);
+  EXPECT_EQ(find_suggestion(plan, "max_model_len"), nullptr);
+}
+
+TEST(MemoryPlan, UtilizationSuggestionIsTheSmallestThatFits) {
+  PlanInputs inputs = two_4090s(testing::kW4a16);
+  inputs.options.max_pixels = kProfileMaxPixels;
+  inputs.options.gpu_memory_utilization = 0.8;
+  const MemoryPlan plan = plan_of(inputs);
+  if (plan.fits) GTEST_SKIP() << "fits at 0.8 already";
+  const Suggestion* utilization = find_suggestion(plan, "gpu_memory_utilization");
+  ASSERT_NE(utilization, nullptr);
+  EXPECT_TRUE(utilization->fits);
+  const double value = std::stod(utilization->flags.front().second);
+  PlanInputs lower = inputs;
+  lower.options.gpu_memory_utilization = value - 0.01;
+  EXPECT_FALSE(compute_memory_plan(lower)->fits);
+}
+
+TEST(MemoryPlan, JsonHasTheDocumentedKeys) {
+  const MemoryPlan plan = plan_of(two_4090s(testing::kFp8));
+  const nlohmann::json json = nlohmann::json::parse(plan_to_json(plan));
+  EXPECT_TRUE(json.at("fits").is_boolean());
+  EXPECT_TRUE(json.at("max_concurrency").is_number());
+  ASSERT_EQ(json.at("per_gpu").size(), 2u);
+  for (const char* key : {"weights_bytes", "kv_cache_bytes", "kv_cache_tokens", "weights", "workspace", "overhead",
+                          "budget_bytes", "workspace_bytes", "overhead_bytes"}) {
+    EXPECT_TRUE(json.at("per_gpu")[0].contains(key)) << key;
+  }
+  EXPECT_EQ(json.at("per_gpu")[0].at("weights_bytes").get<uint64_t>(), plan.per_gpu[0].weights_bytes);
+  ASSERT_FALSE(json.at("suggestions").empty());
+  for (const char* key : {"kind", "message", "flags", "fits", "kv_cache_tokens", "max_concurrency"}) {
+    EXPECT_TRUE(json.at("suggestions")[0].contains(key)) << key;
+  }
+  EXPECT_EQ(json.at("kv_cache").at("bytes_per_token_per_gpu").get<uint64_t>(), 64u * 1024u);
+  EXPECT_FALSE(plan_to_table(plan).empty());
+}
+
+TEST(PlanOptions, JsonFlags) {
+  PlanOptions options;
+  ASSERT_TRUE(parse_limit_mm_per_prompt(R"({"image": 3, "video": 0})", options).ok());
+  EXPECT_EQ(options.max_images_per_prompt, 3);
+  EXPECT_EQ(options.max_videos_per_prompt, 0);
+  ASSERT_TRUE(parse_limit_mm_per_prompt(R"({"image": {"count": 5, "width": 512}})", options).ok());
+  EXPECT_EQ(options.max_images_per_prompt, 5);
+  EXPECT_FALSE(parse_limit_mm_per_prompt(R"({"images": 3})", options).ok());
+  EXPECT_FALSE(parse_limit_mm_per_prompt(R"({"image": -1})", options).ok());
+  EXPECT_FALSE(parse_limit_mm_per_prompt("image=3", options).ok());
+  std::vector<std::string> ignored;
+  ASSERT_TRUE(parse_mm_processor_kwargs(R"({"max_pixels": 1048576, "min_pixels": 4096})", options, ignored).ok());
+  EXPECT_EQ(options.max_pixels, 1048576);
+  EXPECT_EQ(ignored, std::vector<std::string>{"min_pixels"});
+  ASSERT_TRUE(parse_mm_processor_kwargs(R"({"size": {"longest_edge": 2359296}})", options, ignored).ok());
+  EXPECT_EQ(options.max_pixels, 2359296);
+  EXPECT_FALSE(parse_mm_processor_kwargs(R"({"max_pixels": "big"})", options, ignored).ok());
+  options.max_num_seqs = 512;
+  options.max_num_batched_tokens = 256;
+  EXPECT_FALSE(options.validate().ok());
+  EXPECT_FALSE(parse_encoder_tp_mode("both").ok());
+}
+
+}  // namespace
+}  // namespace fovea::plan
