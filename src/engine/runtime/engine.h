@@ -1,0 +1,83 @@
+// Engine: the serving engine of one model: loads it on a backend, sizes the KV cache with the memory planner's
+// rule, and runs the engine loop on its own thread (schedule -> model runner -> sampler -> output processor).
+// Thread-safe entry points for the HTTP layer: submit, abort, stats. Must not contain HTTP or JSON.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/runtime/engine_config.h"
+#include "engine/runtime/generate_request.h"
+#include "engine/runtime/request_update.h"
+
+namespace fovea::text {
+class Tokenizer;
+}  // namespace fovea::text
+
+namespace fovea::engine {
+
+// The reader side of one request's updates. The engine thread pushes; one HTTP thread pops. Destroying the
+// stream (or calling cancel) aborts the request: its blocks are freed at the next engine step.
+class RequestStream {
+ public:
+  virtual ~RequestStream() = default;
+  // Waits up to `timeout` for the next update; nullopt on timeout. After the finished update, returns nullopt.
+  virtual std::optional<RequestUpdate> next(std::chrono::milliseconds timeout) = 0;
+  virtual void cancel() = 0;
+};
+
+// Live numbers for /metrics and /health (a snapshot; counters only grow).
+struct EngineStats {
+  int64_t num_running = 0;
+  int64_t num_waiting = 0;
+  double kv_cache_usage = 0.0;  // used blocks / total blocks, in [0, 1]
+  int64_t num_kv_blocks = 0;
+  int64_t kv_block_size_tokens = 0;
+  int64_t prefix_cache_queries = 0;  // tokens looked up
+  int64_t prefix_cache_hits = 0;     // tokens found
+  int64_t encoder_cache_queries = 0;
+  int64_t encoder_cache_hits = 0;
+  int64_t num_preemptions = 0;
+  int64_t prompt_tokens_total = 0;
+  int64_t generation_tokens_total = 0;
+};
+
+// Facts the server reports (start-up log, /v1/models, /version, limits).
+struct EngineInfo {
+  std::string architecture;       // "Qwen3VLForConditionalGeneration"
+  std::string dtype;              // "bfloat16"
+  std::string kv_cache_dtype;     // "bfloat16" / "fp8_e4m3"
+  std::string quantization;       // "none", "compressed-tensors", ...
+  int64_t max_model_len = 0;
+  int64_t num_kv_blocks = 0;
+  int64_t kv_block_size_tokens = 0;
+  int64_t kv_cache_tokens = 0;
+  double max_concurrency = 0.0;   // kv_cache_tokens / max_model_len
+  double load_time_s = 0.0;
+  bool supports_images = false;
+};
+
+class Engine {
+ public:
+  // Loads the model (progress on stderr), allocates the KV cache and starts the engine thread.
+  static base::Result<std::unique_ptr<Engine>> start(const EngineConfig& config);
+  virtual ~Engine() = default;
+
+  // Processes the input (template, tokens, images) on the caller's thread, then queues the request. Errors are
+  // the client's (kInvalidArgument: bad image, prompt longer than max_model_len, ...) or kUnavailable when the
+  // waiting queue is full; their messages are safe to show (no paths or addresses).
+  virtual base::Result<std::unique_ptr<RequestStream>> submit(GenerateRequest request) = 0;
+  virtual void abort(const std::string& request_id) = 0;
+  virtual EngineStats stats() const = 0;
+  virtual const EngineInfo& info() const = 0;
+  virtual const text::Tokenizer& tokenizer() const = 0;
+  // Stops taking requests; lets running ones finish for up to `timeout`, then aborts the rest and joins the thread.
+  virtual void shutdown(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace fovea::engine

@@ -1,0 +1,303 @@
+// EngineLoop: one engine step and the bookkeeping of each live request's choices (text, stop strings, finishes,
+// usage, timings). Must not contain threads or locks.
+#include "engine/runtime/engine_loop.h"
+
+#include <algorithm>
+
+#include "base/check.h"
+#include "base/log.h"
+
+namespace fovea::engine {
+namespace {
+
+double seconds_between(EngineClock::time_point from, EngineClock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+EngineLoop::EngineLoop(const SchedulerConfig& config, std::unique_ptr<ModelRunner> runner,
+                       const text::Tokenizer& tokenizer)
+    : scheduler_(config), runner_(std::move(runner)), tokenizer_(&tokenizer) {}
+
+void EngineLoop::add(AcceptedRequest accepted) {
+  const std::string& request_id = accepted.request->request_id;
+  auto seq_ids = scheduler_.add_request(accepted.request);
+  if (!seq_ids.ok()) {
+    RequestUpdate update;
+    update.finished = true;
+    update.error_message = seq_ids.status().message();
+    for (int32_t child_idx = 0; child_idx < accepted.request->n; ++child_idx) {
+      ChoiceUpdate choice;
+      choice.index = child_idx;
+      choice.finish = FinishKind::kError;
+      update.choices.push_back(std::move(choice));
+    }
+    accepted.channel->push(std::move(update));
+    return;
+  }
+  runner_->add_prompt(request_id, accepted.prompt);
+  LiveRequest live;
+  for (int32_t child_idx = 0; child_idx < accepted.request->n; ++child_idx) {
+    live.choices.push_back(Choice{std::make_unique<ChoiceOutput>(*tokenizer_, *accepted.params)});
+  }
+  for (size_t child_idx = 0; child_idx < seq_ids->size(); ++child_idx) {
+    live.child_of[(*seq_ids)[child_idx]] = static_cast<int32_t>(child_idx);
+    request_of_[(*seq_ids)[child_idx]] = request_id;
+  }
+  prompt_tokens_total_ += static_cast<int64_t>(accepted.request->prompt_token_ids.size());
+  live.in = std::move(accepted);
+  requests_.emplace(request_id, std::move(live));
+}
+
+ChoiceUpdate& EngineLoop::choice_update(LiveRequest& live, int32_t child_idx) {
+  live.touched = true;
+  for (ChoiceUpdate& update : live.pending.choices) {
+    if (update.index == child_idx) return update;
+  }
+  live.pending.choices.emplace_back();
+  live.pending.choices.back().index = child_idx;
+  return live.pending.choices.back();
+}
+
+void EngineLoop::finish_choice(LiveRequest& live, int32_t child_idx, FinishKind kind,
+                               std::optional<std::string> stop_string, std::optional<int32_t> stop_token_id) {
+  Choice& choice = live.choices[static_cast<size_t>(child_idx)];
+  if (choice.finished) return;
+  ChoiceUpdate& update = choice_update(live, child_idx);
+  choice.output->finish(update.content_delta);
+  update.finish = kind;
+  update.stop_string = std::move(stop_string);
+  update.stop_token_id = stop_token_id;
+  choice.finished = true;
+  ++live.num_finished;
+}
+
+// A sequence the scheduler finished (stop token, length, abort): its choice ends with the matching reason.
+void EngineLoop::finish_sequence(const Sequence& seq) {
+  auto owner = request_of_.find(seq.seq_id());
+  if (owner == request_of_.end()) return;
+  auto live_it = requests_.find(owner->second);
+  request_of_.erase(owner);
+  if (live_it == requests_.end()) return;
+  LiveRequest& live = live_it->second;
+  const int32_t child_idx = live.child_of.at(seq.seq_id());
+  switch (seq.finish_reason()) {
+    case FinishReason::kStopToken: {
+      const int32_t token_id = seq.output_token_ids().back();
+      finish_choice(live, child_idx, FinishKind::kStop, std::nullopt,
+                    live.in.params->stop_reason_for_token(token_id));
+      break;
+    }
+    case FinishReason::kStopString:
+      finish_choice(live, child_idx, FinishKind::kStop, std::nullopt, std::nullopt);
+      break;
+    case FinishReason::kMaxTokens:
+    case FinishReason::kMaxModelLen:
+      finish_choice(live, child_idx, FinishKind::kLength, std::nullopt, std::nullopt);
+      break;
+    case FinishReason::kAbort:
+    case FinishReason::kNone:
+      finish_choice(live, child_idx, FinishKind::kAbort, std::nullopt, std::nullopt);
+      break;
+  }
+}
+
+void EngineLoop::flush(LiveRequest& live, std::optional<std::string> error_message) {
+  if (!live.touched && !error_message) return;
+  RequestUpdate update = std::move(live.pending);
+  live.pending = RequestUpdate{};
+  live.touched = false;
+  update.usage.prompt_tokens = static_cast<int64_t>(live.in.request->prompt_token_ids.size());
+  for (const Choice& choice : live.choices) update.usage.completion_tokens += choice.num_tokens;
+  update.usage.cached_tokens = std::max<int64_t>(live.cached_tokens, 0);
+  if (!live.prompt_ids_sent && (live.in.output.return_token_ids || live.in.output.echo_prompt)) {
+    update.prompt_token_ids = live.in.request->prompt_token_ids;
+  }
+  live.prompt_ids_sent = true;
+  update.error_message = std::move(error_message);
+  update.finished = live.num_finished == static_cast<int32_t>(live.choices.size());
+  if (update.finished) {
+    const auto now = EngineClock::now();
+    update.timings.queue_s = live.first_scheduled ? seconds_between(live.in.arrival, *live.first_scheduled) : 0.0;
+    update.timings.first_token_s = live.first_token ? seconds_between(live.in.arrival, *live.first_token) : 0.0;
+    update.timings.vision_encoder_s = live.vision_encoder_s;
+    update.timings.end_to_end_s = seconds_between(live.in.arrival, now);
+  }
+  live.in.channel->push(std::move(update));
+}
+
+void EngineLoop::abort(const std::string& request_id) {
+  auto live_it = requests_.find(request_id);
+  if (live_it == requests_.end()) return;
+  for (const std::unique_ptr<Sequence>& seq : scheduler_.abort_request(request_id)) finish_sequence(*seq);
+  LiveRequest& live = live_it->second;
+  for (int32_t child_idx = 0; child_idx < static_cast<int32_t>(live.choices.size()); ++child_idx) {
+    finish_choice(live, child_idx, FinishKind::kAbort, std::nullopt, std::nullopt);
+  }
+  flush(live);
+  runner_->remove_prompt(request_id);
+  requests_.erase(live_it);
+}
+
+void EngineLoop::abort_all() {
+  std::vector<std::string> ids;
+  for (const auto& [request_id, live] : requests_) ids.push_back(request_id);
+  for (const std::string& request_id : ids) abort(request_id);
+}
+
+void EngineLoop::fail_request(const std::string& request_id, const std::string& message) {
+  auto live_it = requests_.find(request_id);
+  if (live_it == requests_.end()) return;
+  for (const std::unique_ptr<Sequence>& seq : scheduler_.abort_request(request_id)) request_of_.erase(seq->seq_id());
+  LiveRequest& live = live_it->second;
+  for (int32_t child_idx = 0; child_idx < static_cast<int32_t>(live.choices.size()); ++child_idx) {
+    finish_choice(live, child_idx, FinishKind::kError, std::nullopt, std::nullopt);
+  }
+  flush(live, message);
+  runner_->remove_prompt(request_id);
+  requests_.erase(live_it);
+}
+
+base::Status EngineLoop::step() {
+  const SchedulerOutput output = scheduler_.schedule();
+  const auto scheduled_at = EngineClock::now();
+  for (const ScheduledSequence& scheduled : output.scheduled) {
+    auto live_it = requests_.find(scheduled.request->request_id);
+    if (live_it == requests_.end()) continue;
+    LiveRequest& live = live_it->second;
+    if (!live.first_scheduled) live.first_scheduled = scheduled_at;
+    if (scheduled.admitted && live.cached_tokens < 0) {
+      const Sequence* seq = scheduler_.find(scheduled.seq_id);
+      if (seq != nullptr) live.cached_tokens = std::max<int64_t>(seq->num_prefix_cached_tokens(), 0);
+    }
+  }
+
+  auto result = runner_->execute(output);
+  if (!result.ok()) {
+    FOVEA_LOG_ERROR("engine step failed: {}", result.status().to_string());
+    std::vector<SampledToken> placeholders;
+    for (const ScheduledSequence& scheduled : output.scheduled) {
+      if (scheduled.samples) placeholders.push_back({scheduled.seq_id, 0});
+    }
+    for (const ScheduledSequence& scheduled : output.scheduled) {
+      fail_request(scheduled.request->request_id, "the engine failed while running this request; try again");
+    }
+    scheduler_.update(output, placeholders);
+    return result.status();
+  }
+  for (const auto& [request_id, seconds] : result->vision_encoder_s) {
+    auto live_it = requests_.find(request_id);
+    if (live_it != requests_.end()) live_it->second.vision_encoder_s += seconds;
+  }
+
+  // One token per sampling row, with the sequence's history for penalties and its child's seed.
+  std::vector<SamplerRow> rows;
+  for (SeqId seq_id : result->seq_ids) {
+    const Sequence* seq = scheduler_.find(seq_id);
+    FOVEA_CHECK(seq != nullptr, "sequence {} was scheduled but is not live", seq_id);
+    const auto* params = static_cast<const SamplingParams*>(seq->request().sampling_params.get());
+    rows.push_back({params, seq->token_ids().first(static_cast<size_t>(seq->num_prompt_tokens())),
+                    seq->output_token_ids(), params->sequence_seed(seq->child_idx())});
+  }
+  auto samples = sampler_.sample(result->logits, result->vocab_size, rows);
+  std::vector<SampledToken> sampled;
+  std::vector<std::optional<TokenLogprobEntry>> logprobs;
+  for (size_t row_idx = 0; row_idx < result->seq_ids.size(); ++row_idx) {
+    // A failed row (no finite logit) keeps the scheduler's step consistent; its request fails below.
+    const int32_t token_id = samples.ok() ? (*samples)[row_idx].token_id : 0;
+    sampled.push_back({result->seq_ids[row_idx], token_id});
+    logprobs.push_back(samples.ok() && (*samples)[row_idx].has_logprobs
+                           ? std::optional(logprob_entry((*samples)[row_idx]))
+                           : std::nullopt);
+  }
+  if (!samples.ok()) {
+    FOVEA_LOG_ERROR("sampling failed: {}", samples.status().to_string());
+    for (const ScheduledSequence& scheduled : output.scheduled) {
+      fail_request(scheduled.request->request_id, "the engine failed while sampling this request; try again");
+    }
+    scheduler_.update(output, sampled);
+    return samples.status();
+  }
+  std::vector<std::unique_ptr<Sequence>> finished = scheduler_.update(output, sampled);
+
+  const auto sampled_at = EngineClock::now();
+  std::vector<std::string> touched;
+  for (size_t row_idx = 0; row_idx < sampled.size(); ++row_idx) {
+    const SeqId seq_id = sampled[row_idx].seq_id;
+    auto owner = request_of_.find(seq_id);
+    if (owner == request_of_.end()) continue;
+    LiveRequest& live = requests_.at(owner->second);
+    const int32_t child_idx = live.child_of.at(seq_id);
+    Choice& choice = live.choices[static_cast<size_t>(child_idx)];
+    if (choice.finished) continue;
+    if (!live.first_token) live.first_token = sampled_at;
+    touched.push_back(owner->second);
+    ChoiceUpdate& update = choice_update(live, child_idx);
+    const int32_t token_id = sampled[row_idx].token_id;
+    update.token_ids.push_back(token_id);
+    if (logprobs[row_idx]) update.logprobs.push_back(std::move(*logprobs[row_idx]));
+    ++choice.num_tokens;
+    ++generation_tokens_total_;
+    const bool stop_token = std::any_of(finished.begin(), finished.end(), [&](const auto& seq) {
+      return seq->seq_id() == seq_id && seq->finish_reason() == FinishReason::kStopToken;
+    });
+    const bool show = !stop_token || live.in.params->include_stop_str_in_output;
+    std::optional<std::string> stop = choice.output->add_token(token_id, show, update.content_delta);
+    if (stop) {
+      scheduler_.finish_sequence(seq_id, FinishReason::kStopString);
+      finish_choice(live, child_idx, FinishKind::kStop, std::move(stop), std::nullopt);
+      request_of_.erase(seq_id);
+    }
+  }
+  for (const std::unique_ptr<Sequence>& seq : finished) {
+    auto owner = request_of_.find(seq->seq_id());
+    if (owner != request_of_.end()) touched.push_back(owner->second);
+    finish_sequence(*seq);
+  }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (const std::string& request_id : touched) {
+    auto live_it = requests_.find(request_id);
+    if (live_it == requests_.end()) continue;
+    flush(live_it->second);
+    if (live_it->second.num_finished == static_cast<int32_t>(live_it->second.choices.size())) {
+      runner_->remove_prompt(request_id);
+      requests_.erase(live_it);
+    }
+  }
+  return base::Status();
+}
+
+std::string EngineLoop::token_text(int32_t token_id) const {
+  auto text = tokenizer_->decode(std::span(&token_id, 1), false);
+  return text.ok() ? std::move(text).value() : std::string();
+}
+
+TokenLogprobEntry EngineLoop::logprob_entry(const SampleOutput& sample) const {
+  TokenLogprobEntry entry{sample.token_id, token_text(sample.token_id), sample.logprob, {}};
+  for (const TokenLogprob& top : sample.top_logprobs) {
+    entry.top.push_back({top.token_id, token_text(top.token_id), top.logprob});
+  }
+  return entry;
+}
+
+EngineStats EngineLoop::stats() const {
+  const SchedulerStats stats = scheduler_.stats();
+  EngineStats out;
+  out.num_running = stats.num_running;
+  out.num_waiting = stats.num_waiting;
+  out.kv_cache_usage = stats.kv_cache_usage;
+  out.num_kv_blocks = scheduler_.config().num_blocks;
+  out.kv_block_size_tokens = scheduler_.config().block_size;
+  out.prefix_cache_queries = stats.prefix_cache.num_query_tokens;
+  out.prefix_cache_hits = stats.prefix_cache.num_hit_tokens;
+  out.encoder_cache_queries = stats.num_encoder_runs + stats.num_encoder_cache_hits;
+  out.encoder_cache_hits = stats.num_encoder_cache_hits;
+  out.num_preemptions = stats.num_preemptions;
+  out.prompt_tokens_total = prompt_tokens_total_;
+  out.generation_tokens_total = generation_tokens_total_;
+  return out;
+}
+
+}  // namespace fovea::engine
