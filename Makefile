@@ -19,8 +19,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+SERVE_MODEL ?= tests/golden/model/data/checkpoints/qwen3-vl-tiny
+SERVE_PORT ?= 8000
+
+# Serves the bundled tiny Qwen3-VL checkpoint (random weights: the answers are noise, the API is real).
 serve: build
-	$(BUILD_DIR)/src/cli/fovea inspect tests/golden/model/data/checkpoints/qwen3-vl-tiny
+	@echo "try: curl localhost:$(SERVE_PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8}'"
+	$(BUILD_DIR)/src/cli/fovea serve $(SERVE_MODEL) --port $(SERVE_PORT) --served-model-name qwen3-vl-tiny
 
 # The whole suite: the main build's tests, then unit and fuzz-replay tests again under ASan/UBSan.
 test: test-fast test-sanitize

@@ -1,5 +1,6 @@
-// Fuzz target: untrusted /v1/chat/completions and /tokenize bodies -> validation. Any input must give a request
-// that keeps the validated ranges, or an error whose body is OpenAI's error JSON; never a crash.
+// Fuzz target: untrusted /v1/chat/completions and /tokenize bodies -> validation -> the engine request. Any input
+// must give a request that keeps the validated ranges and maps onto a GenerateRequest (messages as template JSON),
+// or an error whose body is OpenAI's error JSON; never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +8,8 @@
 
 #include "serve/chat_completion_request.h"
 #include "serve/chat_response.h"
+#include "serve/generate_request_builder.h"
+#include "serve/json_value.h"
 #include "serve/sse_stream.h"
 #include "serve/tokenize_request.h"
 
@@ -49,6 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     delta.reasoning = request->model;
     const std::string event = sse_json(build_chat_chunk({"chatcmpl-x", 0, request->model}, {delta}, std::nullopt));
     require(event.size() >= 8 && event.compare(event.size() - 2, 2, "\n\n") == 0);
+    ApiResult<fovea::engine::GenerateRequest> generate = build_chat_generate_request(request.value(), body, {}, "req-x");
+    if (generate.ok()) {
+      require(generate->prompt.chat && generate->prompt.chat->messages.size() == request->messages.size());
+      require(request->tools.empty() || generate->prompt.chat->tools.size() == request->tools.size());
+      require(dump_json(generate->prompt.chat->messages).size() > 2);
+    } else {
+      check_error(generate.error());
+    }
   } else {
     check_error(request.error());
   }

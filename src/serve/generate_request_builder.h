@@ -1,0 +1,48 @@
+// Maps validated OpenAI requests onto the engine's GenerateRequest: chat messages back into the OpenAI message JSON
+// the chat template reads (images as image_url parts, tool calls with parsed arguments), tools in the client's key
+// order, template kwargs (server defaults, then the request), sampling fields one to one, and the output parsers
+// chosen by the server's flags. Must not contain HTTP transport, engine calls or response building.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "engine/runtime/generate_request.h"
+#include "serve/api_error.h"
+#include "serve/chat_completion_request.h"
+#include "serve/completion_request.h"
+#include "serve/serve_config.h"
+#include "serve/tokenize_request.h"
+
+namespace fovea::serve {
+
+// The server flags the mapping reads.
+struct GenerateDefaults {
+  nlohmann::json default_chat_template_kwargs = nlohmann::json::object();  // --default-chat-template-kwargs
+  ReasoningParserKind reasoning_parser = ReasoningParserKind::kNone;
+  ToolCallParserKind tool_call_parser = ToolCallParserKind::kNone;
+  bool enable_auto_tool_choice = false;
+};
+
+GenerateDefaults generate_defaults_from_config(const ServeConfig& config);
+
+engine::SamplingRequest to_sampling_request(const SamplingOptions& options);
+
+// The messages as OpenAI JSON for the template (ordered, as transformers sees Python dicts).
+nlohmann::ordered_json chat_messages_to_json(const std::vector<ChatMessage>& messages);
+
+// `body` is the request's raw JSON text: tool schemas are taken from it with their key order kept.
+ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatCompletionRequest& request,
+                                                               std::string_view body, const GenerateDefaults& defaults,
+                                                               std::string request_id);
+
+ApiResult<engine::GenerateRequest> build_completion_generate_request(const CompletionRequest& request,
+                                                                     const CompletionPrompt& prompt,
+                                                                     std::string request_id);
+
+// The chat template input of a /tokenize request in chat form.
+text::ChatRenderRequest build_tokenize_render_request(const TokenizeRequest& request, std::string_view body,
+                                                      const GenerateDefaults& defaults);
+
+}  // namespace fovea::serve

@@ -1,0 +1,22 @@
+// `fovea serve`'s life cycle: parse the flags, listen at once (health 503 while loading), start the engine, log
+// the start-up facts (architecture, quantization, dtypes, KV cache size and concurrency, load time, address),
+// serve, and on SIGTERM/SIGINT drain: ready turns 503 at once, requests in flight get --drain-timeout to finish.
+// Must not contain route logic or HTTP library types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/runtime/engine_config.h"
+#include "serve/serve_config.h"
+
+namespace fovea::serve {
+
+// The engine's settings from the serve flags.
+engine::EngineConfig engine_config_from_serve_config(const ServeConfig& config);
+
+// Runs the server for the tokens after `serve`; returns the process exit code.
+int run_serve(const std::vector<std::string>& tokens, std::string_view version);
+
+}  // namespace fovea::serve
