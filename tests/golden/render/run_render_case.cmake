@@ -1,0 +1,47 @@
+# One `fovea render` case (cmake -P): runs FOVEA render with the arguments after `--`, stdin from STDIN when set.
+# With EXPECTED, stdout must equal that file byte for byte; without it, the command must fail with nothing on
+# stdout and one "fovea: error: ..." line on stderr that contains ERROR_CONTAINS.
+set(args)
+set(in_args FALSE)
+math(EXPR last_idx "${CMAKE_ARGC} - 1")
+foreach(idx RANGE ${last_idx})
+  if(in_args)
+    list(APPEND args "${CMAKE_ARGV${idx}}")
+  elseif("${CMAKE_ARGV${idx}}" STREQUAL "--")
+    set(in_args TRUE)
+  endif()
+endforeach()
+
+list(JOIN args " " args_text)
+set(stdin_args)
+if(STDIN)
+  set(stdin_args INPUT_FILE ${STDIN})
+endif()
+execute_process(COMMAND ${FOVEA} render ${args} ${stdin_args}
+  OUTPUT_FILE ${ACTUAL} ERROR_VARIABLE stderr_text RESULT_VARIABLE exit_code)
+
+if(EXPECTED)
+  if(NOT exit_code EQUAL 0)
+    message(FATAL_ERROR "fovea render ${args_text} exited with ${exit_code}: ${stderr_text}")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${ACTUAL} ${EXPECTED} RESULT_VARIABLE differ)
+  if(differ)
+    file(READ ${ACTUAL} actual_text)
+    file(READ ${EXPECTED} expected_text)
+    message(FATAL_ERROR "fovea render ${args_text} printed\n[${actual_text}]\nbut transformers made (${EXPECTED})\n"
+                        "[${expected_text}]")
+  endif()
+else()
+  file(SIZE ${ACTUAL} actual_bytes)
+  if(exit_code EQUAL 0 OR NOT actual_bytes EQUAL 0)
+    message(FATAL_ERROR "fovea render ${args_text} should fail as transformers does, but exited with ${exit_code} "
+                        "after printing ${actual_bytes} bytes")
+  endif()
+  if(NOT stderr_text MATCHES "^fovea: error: [^\n]+\n$")
+    message(FATAL_ERROR "fovea render ${args_text}: the error is not one 'fovea: error:' line: [${stderr_text}]")
+  endif()
+  string(FIND "${stderr_text}" "${ERROR_CONTAINS}" found_at)
+  if(found_at EQUAL -1)
+    message(FATAL_ERROR "fovea render ${args_text}: the error does not say '${ERROR_CONTAINS}': ${stderr_text}")
+  endif()
+endif()
