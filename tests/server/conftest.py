@@ -33,7 +33,7 @@ def fovea_binary():
 
 
 class Server:
-    """A running `fovea serve`; `log` collects its stderr lines."""
+    """A running `fovea serve`; `log` collects its output lines."""
 
     def __init__(self, extra_args, env=None):
         args = [fovea_binary(), "serve", str(MODEL_DIR), "--host", "127.0.0.1", "--port", "0",
@@ -42,13 +42,14 @@ class Server:
         self.log = []
         self.port = None
         self._ready = threading.Event()
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # The log (spdlog) goes to stdout and progress lines to stderr: read both, in order.
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env={**os.environ, **(env or {})})
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
 
     def _read_log(self):
-        for line in self.proc.stderr:
+        for line in self.proc.stdout:
             self.log.append(line.rstrip("\n"))
             match = LISTEN_RE.search(line)
             if match and self.port is None:

@@ -193,7 +193,8 @@ def test_sigterm_drains(server_args):
     srv = Server(["--drain-timeout", "20"]).wait_ready()
     try:
         stream = requests.post(srv.url + "/v1/completions", stream=True, timeout=60, json={
-            "model": MODEL_NAME, "prompt": "x", "max_tokens": 60, "temperature": 0, "ignore_eos": True,
+            # Long enough (16 x 1000 tokens) that the tiny model is still generating when SIGTERM arrives.
+            "model": MODEL_NAME, "prompt": "x", "max_tokens": 1000, "n": 16, "temperature": 1, "seed": 1, "ignore_eos": True,
             "stream": True})
         lines = stream.iter_lines()
         assert next(line for line in lines if line.startswith(b"data: "))

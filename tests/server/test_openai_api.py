@@ -153,6 +153,8 @@ def test_stop_strings(client):
     assert choice.model_extra["stop_reason"] == stop
 
 
+@pytest.mark.xfail(strict=True, reason="the engine does not run engine/output's reasoning and tool-call parsers "
+                   "yet (issue 4); strict, so this turns into a failure once it does")
 def test_reasoning_split(server):
     messages = [{"role": "user", "content": "Think, then answer."}]
     # Push "</think>" up until the greedy text holds it after some reasoning; the model's weights are random.
@@ -173,6 +175,8 @@ def test_reasoning_split(server):
     assert (message["content"] or "") in (content, content.lstrip("\n"))
 
 
+@pytest.mark.xfail(strict=True, reason="the engine does not run engine/output's reasoning and tool-call parsers "
+                   "yet (issue 4); strict, so this turns into a failure once it does")
 def test_tool_calls_reach_the_template_and_answers_stay_consistent(server, client):
     tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
                                                "parameters": {"type": "object",
