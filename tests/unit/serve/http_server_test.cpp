@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <thread>
 
 #include "fake_engine.h"
@@ -352,17 +353,25 @@ TEST_F(HttpServerTest, MetricsCarryEngineStatsAndRequestHistograms) {
   engine_->stats_.prompt_tokens_total = 40;
   engine_->stats_.prefix_cache_hits = 16;
   ASSERT_EQ(post("/v1/chat/completions", chat_body())->status, 200);
-  const std::string text = client().Get("/metrics")->body;
+  // The HTTP request counter is bumped once the response has been written, which may be after the client has
+  // read it: wait for it (at most a second) before reading the rest.
+  const std::string http_line =
+      "fovea:http_requests_total{model_name=\"tiny\",route=\"/v1/chat/completions\",status=\"200\"}";
+  std::string text = client().Get("/metrics")->body;
+  for (int attempt = 0; attempt < 100 && text.find(http_line) == std::string::npos; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    text = client().Get("/metrics")->body;
+  }
   for (const char* line : {"vllm:num_requests_running{model_name=\"tiny\",engine=\"0\"} 2.0",
                            "vllm:kv_cache_usage_perc{model_name=\"tiny\",engine=\"0\"} 0.25",
                            "vllm:prompt_tokens_total{model_name=\"tiny\",engine=\"0\"} 40.0",
                            "vllm:prefix_cache_hits_total{model_name=\"tiny\",engine=\"0\"} 16.0",
                            "vllm:time_to_first_token_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
                            "vllm:e2e_request_latency_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
-                           "vllm:request_success_total{model_name=\"tiny\",engine=\"0\",finished_reason=\"stop\"} 1.0",
-                           "fovea:http_requests_total{model_name=\"tiny\",route=\"/v1/chat/completions\",status=\"200\"}"}) {
+                           "vllm:request_success_total{model_name=\"tiny\",engine=\"0\",finished_reason=\"stop\"} 1.0"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
+  EXPECT_NE(text.find(http_line), std::string::npos);
 }
 
 TEST_F(HttpServerTest, TokenizeAndDetokenizeUseTheEngineTokenizer) {
