@@ -3,7 +3,7 @@
 // TemplateProcessing post-processor. Fixtures come from tools/golden/make_tokenizer_golden.py.
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <thread>
@@ -40,16 +40,16 @@ std::string quoted(const std::string& text) {
 
 std::string ids_string(const std::vector<int32_t>& ids) { return nlohmann::json(ids).dump(); }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+// Process CPU time, not wall time: ctest runs tests side by side on a busy 2-core CI machine, and the bounds are
+// about the tokenizer's own work.
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 class TokenizerGoldenTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto start = std::chrono::steady_clock::now();
+    const double start = cpu_seconds();
     auto loaded = Tokenizer::load_file(golden::shared_tokenizer_path());
-    load_seconds_ = seconds_since(start);
+    load_seconds_ = cpu_seconds() - start;
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     tokenizer_ = std::move(loaded).value().release();
   }
@@ -107,7 +107,7 @@ class TokenizerGoldenTest : public ::testing::Test {
 };
 
 TEST_F(TokenizerGoldenTest, LoadsTheRealTokenizerQuickly) {
-  std::printf("loaded %s in %.3f s\n", golden::shared_tokenizer_path().c_str(), load_seconds_);
+  std::printf("loaded %s in %.3f s of CPU time\n", golden::shared_tokenizer_path().c_str(), load_seconds_);
   // The requirement is well under a second; the bound leaves room for a loaded CI machine.
   if (kCheckTimes) {
     EXPECT_LT(load_seconds_, 2.0);
@@ -251,11 +251,11 @@ TEST_F(TokenizerGoldenTest, OneMegabyteEncodesWellUnderASecond) {
   std::vector<EncodeCase> cases = golden::load_encode_cases("qwen3_encode.jsonl");
   std::string text;
   for (size_t idx = 0; text.size() < (1u << 20); ++idx) text += cases[idx % cases.size()].text;
-  auto start = std::chrono::steady_clock::now();
+  const double start = cpu_seconds();
   auto ids = tokenizer_->encode(text, false);
-  double seconds = seconds_since(start);
+  double seconds = cpu_seconds() - start;
   ASSERT_TRUE(ids.ok());
-  std::printf("encoded %zu bytes into %zu tokens in %.3f s\n", text.size(), ids->size(), seconds);
+  std::printf("encoded %zu bytes into %zu tokens in %.3f s of CPU time\n", text.size(), ids->size(), seconds);
   if (kCheckTimes) {
     EXPECT_LT(seconds, 1.0);
   }
