@@ -104,18 +104,6 @@ TEST_F(CudaLinearTest, StridedAndUnalignedViews) {
   }
 }
 
-TEST_F(CudaLinearTest, QuantizedWeightsAreRefused) {
-  GuardedTensor x = random(DType::kBF16, {2, 8});
-  GuardedTensor codes = random(DType::kBF16, {8, 8});
-  GuardedTensor y = make(DType::kBF16, {2, 8});
-  Side device = device_side();
-  Weight w;
-  w.format = WeightFormat::kInt8;
-  w.values = device(codes.view());
-  const base::Status status = device.ops().linear(device.stream(), device(x.view()), w, nullptr, device(y.view()));
-  EXPECT_EQ(status.code(), base::StatusCode::kUnsupported) << status.to_string();
-}
-
 TEST_F(CudaLinearTest, WarmDecodeLoopDoesNotGrowScratch) {
   GuardedTensor x = random(DType::kBF16, {1, 512});
   GuardedTensor w_values = random(DType::kBF16, {768, 512});

@@ -5,6 +5,7 @@
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/device_views.h"
 #include "backend/cuda/kernel_launch.h"
+#include "backend/cuda/quant_linear.h"
 #include "backend/op_checks.h"
 
 namespace fovea::backend::cuda {
@@ -56,11 +57,7 @@ base::Status CudaOps::convert(Stream& stream, const Tensor& x, const Tensor& out
 
 base::Status CudaOps::linear(Stream& stream, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("linear", stream));
-  if (w.is_quantized()) {
-    return base::unsupported(
-        "linear: the CUDA backend has no kernel for quantized weights yet; load a bf16/f16 checkpoint or run on the "
-        "CPU");
-  }
+  if (w.is_quantized()) return quantized_linear(*s, *gemm_, num_sms_, device_, x, w, bias, y);
   FOVEA_RETURN_IF_ERROR(check_linear(device_, x, w, bias, y));
   LinearArgs args;
   args.x = device_view(x);

@@ -1,0 +1,24 @@
+// Ops::linear for quantized Weights (int4 / int8 / fp8, docs/QUANT.md) on a CUDA card: host validation (the CPU's
+// refusals, except column_order values, which live on the device), then the fused dequantising GEMV for up to
+// kQuantGemvPassRows x rows, or for more rows weight tiles dequantised into stream scratch and multiplied by
+// cuBLASLt. CudaOps::linear hands every non-dense Weight here. Must not contain kernels or memory management.
+#pragma once
+
+#include "backend/cuda/cublaslt_gemm.h"
+#include "backend/cuda/cuda_stream.h"
+#include "backend/device.h"
+#include "backend/tensor.h"
+#include "backend/weight.h"
+#include "base/status.h"
+
+namespace fovea::backend::cuda {
+
+// x rows up to which the GEMV (one launch per 8 rows, each reading the codes once) beats dequantise + GEMM.
+constexpr int64_t kQuantGemvPassRows = 16;
+
+// y = x · dequant(W)ᵀ (+ bias): each weight rounded to its dequant dtype as the CPU reference does, fp32 sums,
+// one rounding to y's dtype. Enqueues on `stream`; never synchronises.
+base::Status quantized_linear(CudaStream& stream, CublasLtGemm& gemm, int num_sms, Device device, const Tensor& x,
+                              const Weight& w, const Tensor* bias, const Tensor& y);
+
+}  // namespace fovea::backend::cuda

@@ -1,0 +1,273 @@
+// CUDA quantized linear (int4 / int8 / fp8 Weights in the repacked layout of docs/QUANT.md) against the CPU
+// reference on random codes, scales, zero points and act-order permutations: the GEMV at decode sizes (with and
+// without split-K, two passes past 8 rows), dequantise + cuBLASLt at prefill sizes, groups 32/64/128, per channel,
+// per tensor and 128x128 fp8 blocks, sizes off every tile and word, unaligned int8 rows, scales that are and are not
+// exact in the dequant dtype, bias dtypes; plus refusals, a bad column order, and no scratch growth in a warm loop.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "backend/cuda/cuda_backend.h"
+#include "cuda_op_test_util.h"
+#include "tensor/float_convert.h"
+
+namespace fovea::backend::testing {
+namespace {
+
+using tensor::DType;
+
+struct QuantCase {
+  WeightFormat format;
+  int64_t rows;        // M
+  int64_t in;          // K
+  int64_t out;         // N
+  int64_t group_size;  // <= 0: per channel (K)
+  int64_t block_rows;  // scale rows per block: 1, 128 (fp8 blocks) or N (per tensor)
+  bool zeros;
+  bool act_order;
+  DType dequant_dtype;
+  DType x_dtype;
+  std::optional<DType> bias_dtype = std::nullopt;
+  bool exact_scales = true;      // scales representable in the dequant dtype, as checkpoints store them
+  int64_t code_row_padding = 0;  // int8/fp8: bytes after each row of codes (odd: rows not word-aligned)
+};
+
+// fp32 sums and one rounding against the fp64 reference (the dense linear's bounds for one rounding).
+double quant_nmse(DType dtype) {
+  switch (dtype) {
+    case DType::kBF16:
+      return 1e-6;
+    case DType::kF16:
+      return 1e-8;
+    default:
+      return 1e-10;
+  }
+}
+
+float round_scale(float value, DType dtype) {
+  if (dtype == DType::kBF16) return tensor::round_to_bf16(value);
+  if (dtype == DType::kF16) return tensor::round_to_f16(value);
+  return value;
+}
+
+// The host tensors of one random quantized weight; on(side) is the Weight over that side's memory.
+struct HostWeight {
+  QuantCase c;
+  std::unique_ptr<GuardedTensor> values;
+  std::unique_ptr<GuardedTensor> scales;
+  std::unique_ptr<GuardedTensor> zeros;
+  std::unique_ptr<GuardedTensor> order;
+
+  Weight on(Side& side) const {
+    Weight w;
+    w.format = c.format;
+    w.values = side(values->view());
+    w.quant.in_features = c.in;
+    w.quant.group_size = c.group_size > 0 ? c.group_size : c.in;
+    w.quant.scale_block_rows = c.block_rows;
+    w.quant.dequant_dtype = c.dequant_dtype;
+    w.quant.scales = side(scales->view());
+    if (zeros) w.quant.zeros = side(zeros->view());
+    if (order) w.quant.column_order = side(order->view());
+    return w;
+  }
+};
+
+std::string describe(const QuantCase& c) {
+  const char* format = c.format == WeightFormat::kInt4 ? "int4" : c.format == WeightFormat::kInt8 ? "int8" : "fp8";
+  std::string what = std::string(format) + " " + std::to_string(c.rows) + "x" + std::to_string(c.in) + "->" +
+                     std::to_string(c.out) + " group " + (c.group_size > 0 ? std::to_string(c.group_size) : "K");
+  if (c.block_rows > 1) what += " block_rows " + std::to_string(c.block_rows);
+  if (c.zeros) what += " zeros";
+  if (c.act_order) what += " act-order";
+  if (!c.exact_scales) what += " f32-scales";
+  if (c.code_row_padding > 0) what += " padded-rows";
+  what += " dq " + std::string(tensor::dtype_name(c.dequant_dtype)) + " x " + std::string(tensor::dtype_name(c.x_dtype));
+  if (c.bias_dtype) what += " bias " + std::string(tensor::dtype_name(*c.bias_dtype));
+  return what;
+}
+
+class CudaQuantLinearTest : public CudaOpsTest {
+ protected:
+  HostWeight random_weight(const QuantCase& c) {
+    HostWeight w;
+    w.c = c;
+    const int64_t group_size = c.group_size > 0 ? c.group_size : c.in;
+    const int64_t num_groups = (c.in + group_size - 1) / group_size;
+    std::uniform_int_distribution<int> byte(0, 255);
+    if (c.format == WeightFormat::kInt4) {
+      const int64_t words = (c.in + 7) / 8;
+      w.values = std::make_unique<GuardedTensor>(make(DType::kI32, {c.out, words}));
+      std::vector<int32_t> codes(static_cast<size_t>(c.out * words));
+      for (int32_t& value : codes) {
+        value = static_cast<int32_t>(static_cast<uint32_t>(byte(rng_)) | static_cast<uint32_t>(byte(rng_)) << 8 |
+                                     static_cast<uint32_t>(byte(rng_)) << 16 | static_cast<uint32_t>(byte(rng_)) << 24);
+      }
+      w.values->fill_i32(codes);
+    } else {
+      const DType dtype = c.format == WeightFormat::kInt8 ? DType::kU8 : DType::kF8E4M3;
+      w.values = std::make_unique<GuardedTensor>(make(dtype, {c.out, c.in}, c.code_row_padding));
+      const Tensor& view = w.values->view();
+      for (int64_t row = 0; row < c.out; ++row) {
+        auto* codes = reinterpret_cast<uint8_t*>(view.host_bytes()) + row * view.stride_rows();
+        for (int64_t col = 0; col < c.in; ++col) {
+          uint8_t value = static_cast<uint8_t>(byte(rng_));
+          if (c.format == WeightFormat::kFp8 && (value & 0x7f) == 0x7f) value = 0x38;  // no NaN weights
+          codes[col] = value;
+        }
+      }
+    }
+    const int64_t scale_rows = (c.out + c.block_rows - 1) / c.block_rows;
+    std::uniform_real_distribution<float> scale(0.002f, 0.03f);
+    std::vector<float> scales(static_cast<size_t>(scale_rows * num_groups));
+    for (float& value : scales) value = c.exact_scales ? round_scale(scale(rng_), c.dequant_dtype) : scale(rng_);
+    w.scales = std::make_unique<GuardedTensor>(make(DType::kF32, {scale_rows, num_groups}));
+    w.scales->fill(scales);
+    if (c.zeros) {
+      w.zeros = std::make_unique<GuardedTensor>(make(DType::kU8, {c.out, num_groups}));
+      std::uniform_int_distribution<int> zero(0, c.format == WeightFormat::kInt4 ? 15 : 255);
+      const Tensor& view = w.zeros->view();
+      auto* bytes = reinterpret_cast<uint8_t*>(view.host_bytes());
+      for (int64_t idx = 0; idx < c.out * num_groups; ++idx) bytes[idx] = static_cast<uint8_t>(zero(rng_));
+    }
+    if (c.act_order) {
+      std::vector<int32_t> order(static_cast<size_t>(c.in));
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng_);
+      w.order = std::make_unique<GuardedTensor>(make(DType::kI32, {c.in}));
+      w.order->fill_i32(order);
+    }
+    return w;
+  }
+
+  void run(const QuantCase& c) {
+    const HostWeight weight = random_weight(c);
+    GuardedTensor x = random(c.x_dtype, {c.rows, c.in}, -1.0f, 1.0f, 3);
+    GuardedTensor bias = random(c.bias_dtype.value_or(DType::kBF16), {c.out});
+    check(
+        "quant_linear", describe(c), c.x_dtype, {c.rows, c.out}, quant_nmse(c.x_dtype),
+        [&](Side& s, const Tensor& y) {
+          const Weight w = weight.on(s);
+          const Tensor b = s(bias.view());
+          return s.ops().linear(s.stream(), s(x.view()), w, c.bias_dtype ? &b : nullptr, y);
+        },
+        5);
+  }
+};
+
+constexpr WeightFormat kInt4 = WeightFormat::kInt4;
+constexpr WeightFormat kInt8 = WeightFormat::kInt8;
+constexpr WeightFormat kFp8 = WeightFormat::kFp8;
+
+TEST_F(CudaQuantLinearTest, Int4GroupsZerosAndActOrderAtEveryBatchSize) {
+  for (int64_t group : {32, 64, 128}) {
+    run({kInt4, 1, 1024, 67, group, 1, false, false, DType::kBF16, DType::kBF16});
+    run({kInt4, 3, 1030, 130, group, 1, true, false, DType::kF16, DType::kF32, DType::kBF16});
+    run({kInt4, 17, 512, 129, group, 1, true, true, DType::kBF16, DType::kBF16, DType::kF32});
+    run({kInt4, 300, 520, 200, group, 1, group == 64, true, DType::kBF16, DType::kBF16});
+  }
+}
+
+TEST_F(CudaQuantLinearTest, Int4PerChannelOddSizesAndSplitK) {
+  run({kInt4, 12, 768, 96, 0, 1, true, false, DType::kF32, DType::kF16});  // two GEMV passes (8 + 4 rows)
+  run({kInt4, 1, 100, 9, 0, 1, true, false, DType::kF16, DType::kF32});    // K not a multiple of 8
+  run({kInt4, 5, 2100, 40, 0, 1, false, false, DType::kBF16, DType::kBF16, DType::kBF16});
+  run({kInt4, 2, 4224, 65, 128, 1, false, true, DType::kBF16, DType::kBF16, DType::kBF16});
+  run({kInt4, 8, 640, 70, 20, 1, true, false, DType::kBF16, DType::kBF16});  // groups that split words
+  run({kInt4, 1, 5, 3, 0, 1, false, false, DType::kBF16, DType::kBF16, DType::kF32});
+}
+
+TEST_F(CudaQuantLinearTest, Int4ScalesOutsideTheDequantDtype) {
+  run({kInt4, 1, 256, 33, 32, 1, false, false, DType::kBF16, DType::kBF16, std::nullopt, false});
+  run({kInt4, 4, 256, 33, 64, 1, true, false, DType::kF16, DType::kF16, std::nullopt, false});
+  run({kInt4, 20, 256, 33, 64, 1, true, false, DType::kBF16, DType::kBF16, std::nullopt, false});
+}
+
+TEST_F(CudaQuantLinearTest, Int4PrefillOperandDtypes) {
+  run({kInt4, 40, 384, 70, 32, 1, true, false, DType::kF16, DType::kBF16});  // f32 operands
+  run({kInt4, 300, 1000, 257, 128, 1, true, false, DType::kF16, DType::kF16, DType::kF16});
+  run({kInt4, 33, 256, 64, 64, 1, false, true, DType::kBF16, DType::kF32, DType::kF32});
+}
+
+TEST_F(CudaQuantLinearTest, Int8ChannelGroupsAndUnalignedRows) {
+  run({kInt8, 1, 300, 77, 0, 1, false, false, DType::kBF16, DType::kBF16});
+  run({kInt8, 4, 256, 40, 64, 1, true, true, DType::kF16, DType::kF16, DType::kF16});
+  run({kInt8, 33, 96, 129, 32, 1, true, false, DType::kBF16, DType::kF32});
+  run({kInt8, 3, 301, 50, 30, 1, true, false, DType::kBF16, DType::kBF16, std::nullopt, true, 1});
+  run({kInt8, 17, 301, 50, 0, 1, false, false, DType::kBF16, DType::kBF16, std::nullopt, true, 3});
+  run({kInt8, 300, 512, 130, 128, 1, false, false, DType::kBF16, DType::kBF16, DType::kBF16});
+  run({kInt8, 2, 3000, 48, 128, 1, true, false, DType::kBF16, DType::kBF16});  // split-K
+}
+
+TEST_F(CudaQuantLinearTest, Fp8ChannelTensorAndBlocks) {
+  run({kFp8, 1, 200, 70, 0, 1, false, false, DType::kBF16, DType::kBF16});
+  run({kFp8, 2, 300, 130, 128, 128, false, false, DType::kF32, DType::kBF16, DType::kBF16});
+  run({kFp8, 17, 300, 257, 128, 128, false, false, DType::kF32, DType::kBF16});
+  run({kFp8, 300, 129, 257, 128, 128, false, false, DType::kF32, DType::kF32});
+  run({kFp8, 3, 64, 19, 0, 19, false, false, DType::kF16, DType::kF16});  // per tensor
+  run({kFp8, 8, 1000, 300, 128, 128, false, false, DType::kBF16, DType::kBF16});
+  run({kFp8, 300, 640, 384, 128, 128, false, false, DType::kBF16, DType::kBF16, DType::kF32});
+  run({kFp8, 1, 301, 50, 128, 128, false, false, DType::kF32, DType::kBF16, std::nullopt, true, 1});
+}
+
+TEST_F(CudaQuantLinearTest, BadWeightsAreRefused) {
+  const HostWeight weight = random_weight({kInt4, 1, 64, 8, 32, 1, true, false, DType::kBF16, DType::kBF16});
+  GuardedTensor x = random(DType::kBF16, {1, 64});
+  GuardedTensor y = make(DType::kBF16, {1, 8});
+  Side device = device_side();
+  const Weight good = weight.on(device);
+  Weight bad = good;
+  bad.quant.group_size = 16;  // scales no longer match
+  EXPECT_EQ(device.ops().linear(device.stream(), device(x.view()), bad, nullptr, device(y.view())).code(),
+            base::StatusCode::kInvalidArgument);
+  bad = good;
+  bad.format = WeightFormat::kInt8;  // i32 words are not u8 codes
+  EXPECT_EQ(device.ops().linear(device.stream(), device(x.view()), bad, nullptr, device(y.view())).code(),
+            base::StatusCode::kInvalidArgument);
+  GuardedTensor wrong_x = random(DType::kBF16, {1, 63});
+  EXPECT_EQ(device.ops().linear(device.stream(), device(wrong_x.view()), good, nullptr, device(y.view())).code(),
+            base::StatusCode::kInvalidArgument);
+  Side host = host_side();
+  EXPECT_EQ(device.ops().linear(device.stream(), device(x.view()), weight.on(host), nullptr, device(y.view())).code(),
+            base::StatusCode::kInvalidArgument);  // host weights on the GPU
+}
+
+TEST_F(CudaQuantLinearTest, ColumnOrderOutsideKGivesNaNNotAFault) {
+  for (int64_t rows : {1, 20}) {
+    const HostWeight weight = random_weight({kInt4, rows, 64, 16, 32, 1, false, true, DType::kBF16, DType::kBF16});
+    std::vector<int32_t> order = weight.order->read_i32();
+    order[5] = 1 << 20;
+    weight.order->fill_i32(order);
+    GuardedTensor x = random(DType::kBF16, {rows, 64});
+    GuardedTensor y = make(DType::kBF16, {rows, 16});
+    y.fill(std::vector<float>(static_cast<size_t>(rows * 16), 0.0f));
+    Side device = device_side();
+    FOVEA_ASSERT_OK(device.ops().linear(device.stream(), device(x.view()), weight.on(device), nullptr,
+                                        device(y.view())));
+    FOVEA_ASSERT_OK(device.fetch(y.view()));
+    for (float value : y.read()) EXPECT_TRUE(std::isnan(value));
+    EXPECT_TRUE(y.guards_intact());
+  }
+}
+
+TEST_F(CudaQuantLinearTest, WarmDecodeLoopDoesNotGrowScratch) {
+  // 48 output rows and K = 4096: the GEMV splits K and needs partial sums in scratch.
+  const HostWeight weight = random_weight({kInt4, 2, 4096, 48, 128, 1, true, false, DType::kBF16, DType::kBF16});
+  GuardedTensor x = random(DType::kBF16, {2, 4096});
+  GuardedTensor bias = random(DType::kF32, {48});
+  GuardedTensor y = make(DType::kBF16, {2, 48});
+  Side device = device_side();
+  const Weight w = weight.on(device);
+  const Tensor b = device(bias.view());
+  int64_t growths = -1;
+  for (int step = 0; step < 5; ++step) {
+    FOVEA_ASSERT_OK(device.ops().linear(device.stream(), device(x.view()), w, &b, device(y.view())));
+    if (step == 0) growths = cuda::CudaBackend::num_scratch_growths(device.stream());
+  }
+  FOVEA_ASSERT_OK(device.backend().synchronize(device.stream()));
+  EXPECT_EQ(cuda::CudaBackend::num_scratch_growths(device.stream()), growths);
+}
+
+}  // namespace
+}  // namespace fovea::backend::testing
