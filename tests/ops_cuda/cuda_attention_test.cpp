@@ -1,7 +1,9 @@
 // CUDA attention against the CPU reference: KV-cache writes (padding slots, FP8 with scales), paged causal
 // attention over mixed prefill-chunk + decode batches (GQA 1/2/4/8, block sizes 5/16/32, bf16/f16/f32/FP8 caches,
 // head_dim 64/72/128/256, long contexts that take the split-KV path, scattered block tables), segment attention
-// of the vision tower, and a warm decode loop that must not grow the stream's scratch.
+// of the vision tower, and a warm decode loop that must not grow the stream's scratch. The tile-edge cases aim at
+// the tensor-core kernel (bf16/f16, head_dim <= 128): query lengths around its 16-row and 64-key tiles, context
+// offsets, decodes around its split boundaries, FP8 widening, and the padding of head_dim 72 to 80.
 #include <algorithm>
 #include <numeric>
 
@@ -145,6 +147,25 @@ TEST_F(CudaAttentionTest, LargerPrefillChunk) {
   run_paged({"prefill", {{200, 260}, {64, 64}, {1, 700}}, 16, 4, 128, 16, DType::kBF16}, DType::kBF16);
 }
 
+TEST_F(CudaAttentionTest, TensorCoreTileEdgesWithContextOffsets) {
+  // Query lengths 1, 15, 16, 17, 127 and 129 over fresh and continued sequences (context offset = seq_len - q_len).
+  const std::vector<SeqSpec> seqs = {{1, 40}, {15, 15}, {16, 300}, {17, 33}, {127, 127}, {129, 500}, {0, 7}};
+  run_paged({"edges", seqs, 8, 2, 128, 16, DType::kBF16}, DType::kBF16);
+  run_paged({"edges", seqs, 4, 4, 72, 32, DType::kF16}, DType::kF16);
+  run_paged({"edges", seqs, 16, 2, 64, 32, DType::kBF16}, DType::kBF16);
+  run_paged({"edges fp8", seqs, 8, 1, 64, 16, DType::kF8E4M3}, DType::kF16);
+  run_paged({"edges fp8", seqs, 8, 2, 128, 32, DType::kF8E4M3}, DType::kBF16);
+}
+
+TEST_F(CudaAttentionTest, TensorCoreLongPrefillAndDecodeSplits) {
+  run_paged({"prefill 2048 after 52", {{2048, 2100}}, 4, 1, 64, 16, DType::kBF16}, DType::kBF16);
+  // Decodes of group 16 (exactly one row tile) and 32 (two), contexts around the 64-key tiles and the splits.
+  const std::vector<SeqSpec> decodes = {{1, 1}, {1, 63}, {1, 64}, {1, 65}, {1, 1000}, {1, 4100}};
+  run_paged({"decodes", decodes, 32, 2, 128, 16, DType::kBF16}, DType::kBF16);
+  run_paged({"decodes", decodes, 32, 1, 72, 32, DType::kF16}, DType::kF16);
+  run_paged({"decodes fp8", decodes, 8, 2, 128, 16, DType::kF8E4M3}, DType::kBF16);
+}
+
 TEST_F(CudaAttentionTest, KvCacheWriteSkipsPaddingSlotsAndQuantisesFp8) {
   for (DType cache_dtype : {DType::kBF16, DType::kF16, DType::kF32, DType::kF8E4M3}) {
     for (DType act_dtype : {DType::kF32, DType::kBF16, DType::kF16}) {
@@ -181,7 +202,8 @@ TEST_F(CudaAttentionTest, SegmentAttentionOfTheVisionTower) {
   };
   for (const SegmentCase& c :
        {SegmentCase{DType::kF32, 16, 72}, SegmentCase{DType::kBF16, 16, 64}, SegmentCase{DType::kBF16, 8, 72},
-        SegmentCase{DType::kF16, 4, 64}, SegmentCase{DType::kBF16, 16, 80}}) {
+        SegmentCase{DType::kF16, 4, 64}, SegmentCase{DType::kBF16, 16, 80}, SegmentCase{DType::kF16, 16, 72},
+        SegmentCase{DType::kBF16, 2, 128}}) {
     // Segments of 5, 0, 40 and 90 tokens: shorter and longer than a query tile and a key tile.
     GuardedTensor q = random(c.dtype, {135, 16, c.head_dim}, -1.0f, 1.0f, 5);
     GuardedTensor k = random(c.dtype, {135, c.num_kv_heads, c.head_dim});

@@ -1,6 +1,8 @@
 // Timings of the CUDA ops at Qwen3-8B shapes (disabled by default; tools/gpu/run-gpu-tests.sh runs them): the
 // device copy bandwidth as the ceiling, linear at decode and prefill sizes, decode and prefill attention, a norm and
-// the vocabulary softmax. Host clock around synchronised repetitions; not a benchmark suite (tools/bench is).
+// the vocabulary softmax; attention alone at the Qwen3-VL-32B shapes (prefill TFLOP/s, decode KV GB/s, FP8 too)
+// and the vision tower's segment attention. Host clock around synchronised repetitions; not a benchmark suite
+// (tools/bench is).
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -150,6 +152,81 @@ TEST_F(CudaTimingTest, DISABLED_Qwen3_8BShapes) {
     const Tensor best = empty(DType::kI32, {64});
     const double ms_arg = time_ms([&] { return ops.argmax(stream, logits, best); });
     report("argmax bf16 64 x 151936", ms_arg, 64.0 * 151936 * 2, "GB/s");
+  }
+}
+
+TEST_F(CudaTimingTest, DISABLED_AttentionAt32BShapes) {
+  Stream& stream = gpu_->default_stream();
+  Ops& ops = gpu_->ops();
+  // 64 query / 8 KV heads of 128 (Qwen3-VL-32B), bf16 cache in blocks of 16, room for 64 sequences of 4096.
+  const int64_t max_seqs = 64;
+  const int64_t max_len = 4096;
+  const int64_t blocks_per_seq = max_len / 16;
+  const int64_t num_blocks = max_seqs * blocks_per_seq;
+  const PagedKvCache cache{random_bf16({num_blocks, 16, 8, 128}), random_bf16({num_blocks, 16, 8, 128}), 1.0f, 1.0f};
+  std::vector<int32_t> table_values(static_cast<size_t>(num_blocks));
+  for (int32_t idx = 0; idx < num_blocks; ++idx) table_values[static_cast<size_t>(idx)] = idx;
+  Tensor table = ints(table_values);
+  table.shape = tensor::Shape({max_seqs, blocks_per_seq});
+  const float scale = 0.088f;
+  for (int64_t tokens : {512, 2048}) {
+    const std::vector<int32_t> starts = {0, static_cast<int32_t>(tokens)};
+    const std::vector<int32_t> lens = {static_cast<int32_t>(tokens)};
+    const PagedAttentionBatch batch{ints(starts), ints(lens), table.slice_rows(0, 1), static_cast<int>(tokens),
+                                    static_cast<int>(tokens)};
+    const Tensor q = random_bf16({tokens, 64, 128});
+    const Tensor out = empty(DType::kBF16, {tokens, 64, 128});
+    const double ms = time_ms([&] { return ops.paged_attention(stream, q, cache, batch, scale, out); }, 10);
+    char what[96];
+    std::snprintf(what, sizeof(what), "32B prefill attention %lld tokens causal, 64/8 heads",
+                  static_cast<long long>(tokens));
+    report(what, ms, 4.0 * static_cast<double>(tokens * tokens) / 2 * 128 * 64 / 1e3, "TFLOP/s");
+  }
+  for (int64_t num_seqs : {1, 32, 64}) {
+    for (int64_t seq_len : {512, 4096}) {
+      std::vector<int32_t> starts;
+      for (int32_t idx = 0; idx <= num_seqs; ++idx) starts.push_back(idx);
+      const std::vector<int32_t> lens(static_cast<size_t>(num_seqs), static_cast<int32_t>(seq_len));
+      const PagedAttentionBatch batch{ints(starts), ints(lens), table.slice_rows(0, num_seqs), 1,
+                                      static_cast<int>(seq_len)};
+      const Tensor q = random_bf16({num_seqs, 64, 128});
+      const Tensor out = empty(DType::kBF16, {num_seqs, 64, 128});
+      const double ms = time_ms([&] { return ops.paged_attention(stream, q, cache, batch, scale, out); });
+      char what[96];
+      std::snprintf(what, sizeof(what), "32B decode attention b%lld x %lld ctx (KV GB/s)",
+                    static_cast<long long>(num_seqs), static_cast<long long>(seq_len));
+      report(what, ms, static_cast<double>(2 * num_seqs * seq_len * 8 * 128 * 2), "GB/s");
+    }
+  }
+  {
+    // FP8 cache, batch 32 x 4096: half the bytes of bf16.
+    const int64_t fp8_blocks = 32 * blocks_per_seq;
+    const PagedKvCache fp8{empty(DType::kF8E4M3, {fp8_blocks, 16, 8, 128}),
+                           empty(DType::kF8E4M3, {fp8_blocks, 16, 8, 128}), 0.5f, 0.5f};
+    // Finite e4m3 bytes (exponent below the NaN pattern's).
+    std::vector<uint8_t> bytes(static_cast<size_t>(fp8.k.numel()));
+    for (size_t idx = 0; idx < bytes.size(); ++idx) bytes[idx] = static_cast<uint8_t>((idx * 2654435761u >> 7) & 0x77u);
+    EXPECT_TRUE(gpu_->copy_from_host(stream, bytes.data(), fp8.k).ok());
+    EXPECT_TRUE(gpu_->copy_from_host(stream, bytes.data(), fp8.v).ok());
+    std::vector<int32_t> starts;
+    for (int32_t idx = 0; idx <= 32; ++idx) starts.push_back(idx);
+    const std::vector<int32_t> lens(32, static_cast<int32_t>(max_len));
+    const PagedAttentionBatch batch{ints(starts), ints(lens), table.slice_rows(0, 32), 1, static_cast<int>(max_len)};
+    const Tensor q = random_bf16({32, 64, 128});
+    const Tensor out = empty(DType::kBF16, {32, 64, 128});
+    const double ms = time_ms([&] { return ops.paged_attention(stream, q, fp8, batch, scale, out); });
+    report("32B decode attention b32 x 4096 ctx, FP8 cache (KV GB/s)", ms,
+           static_cast<double>(2 * 32 * max_len * 8 * 128), "GB/s");
+  }
+  {
+    // Vision tower: 4 segments of 1024 patches, 16 heads of 72.
+    const Tensor q = random_bf16({4096, 16, 72});
+    const Tensor k = random_bf16({4096, 16, 72});
+    const Tensor v = random_bf16({4096, 16, 72});
+    const Tensor out = empty(DType::kBF16, {4096, 16, 72});
+    const SegmentBatch segments{ints({0, 1024, 2048, 3072, 4096}), 1024};
+    const double ms = time_ms([&] { return ops.segment_attention(stream, q, k, v, segments, 0.118f, out); }, 10);
+    report("vision segment attention 4 x 1024, 16 heads of 72", ms, 4.0 * 4 * 1024.0 * 1024 * 72 * 16 / 1e3, "TFLOP/s");
   }
 }
 

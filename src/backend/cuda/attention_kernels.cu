@@ -1,13 +1,11 @@
-// Flash-style attention (online softmax, no score matrix in memory) over the paged KV cache (causal, varlen:
-// prefill chunks and decodes in one launch) and over dense per-segment K/V (non-causal, vision tower).
-// A block of 128 threads takes 4, 8 or 16 query rows (query tokens x the query heads of one KV head, so GQA reads
-// each key once per block; decodes take the smallest that holds the group), walks the keys in tiles of 32 through
-// shared memory in fp32 and keeps the softmax state per row. Long decodes split the keys over several blocks
-// (flash-decoding) and a second kernel merges them.
+// Flash-style attention over the paged KV cache (causal varlen) and vision segments: picks the tensor-core kernel
+// (attention_mma_kernels.cu: bf16/f16, head_dim <= 128) or this file's SIMT one (f32, mixed dtypes, head_dim <= 256:
+// 128 threads take 4-16 query rows, fp32 key tiles of 32 in shared memory), and merges split-KV partials.
 // Numerics (docs/BACKEND.md): fp32 scores and sums; P rounded to the activation dtype before P·V.
 // Must not contain validation.
 #include <cstdint>
 
+#include "backend/cuda/attention_mma.h"
 #include "backend/cuda/device_math.cuh"
 #include "backend/cuda/kernel_launch.h"
 
@@ -332,6 +330,7 @@ AttentionKernel pick_kernel(ElemType act_type, ElemType kv_type, int rows) {
 
 int attention_num_splits(const AttentionArgs& args, int num_sms) {
   if (!args.paged || args.num_kv_heads <= 0) return 1;
+  if (attention_mma_applies(args)) return attention_mma_num_splits(args, num_sms);
   const int64_t base_blocks = static_cast<int64_t>(args.num_seqs) * args.num_kv_heads * row_tiles(args);
   if (base_blocks == 0 || base_blocks >= num_sms || args.max_seq_len < 2 * kMinKeysPerSplit) return 1;
   int64_t splits = (2 * static_cast<int64_t>(num_sms) + base_blocks - 1) / base_blocks;
@@ -355,15 +354,6 @@ cudaError_t launch_attention(const AttentionArgs& args, int num_splits, void* wo
   if (tiles == 0) return cudaSuccess;
   const int64_t grid_y = static_cast<int64_t>(args.num_kv_heads) * num_splits;
   if (tiles > 0x7fffffff || grid_y > 65535 || args.num_seqs > 65535) return cudaErrorInvalidConfiguration;
-  const int rows = rows_per_block(args);
-  const AttentionKernel kernel = pick_kernel(args.act_type, args.kv_type, rows);
-  if (kernel == nullptr || args.head_dim > kAttentionMaxHeadDim) return cudaErrorInvalidValue;
-  const size_t smem = shared_bytes(rows, args.head_dim);
-  if (smem > 48 * 1024) {
-    const cudaError_t error =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-    if (error != cudaSuccess) return error;
-  }
   float* part_acc = nullptr;
   float* part_ml = nullptr;
   if (num_splits > 1) {
@@ -373,9 +363,22 @@ cudaError_t launch_attention(const AttentionArgs& args, int num_splits, void* wo
     part_ml = reinterpret_cast<float*>(static_cast<char*>(workspace) +
                                        (rows * static_cast<size_t>(args.head_dim) * sizeof(float) + 255) / 256 * 256);
   }
-  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(grid_y), static_cast<unsigned>(args.num_seqs));
-  kernel<<<grid, kThreads, smem, stream>>>(args, num_splits, split_keys(args, num_splits), part_acc, part_ml);
-  cudaError_t error = cudaGetLastError();
+  cudaError_t error = cudaSuccess;
+  if (attention_mma_applies(args)) {
+    error = launch_attention_mma(args, num_splits, part_acc, part_ml, stream);
+  } else {
+    const int rows = rows_per_block(args);
+    const AttentionKernel kernel = pick_kernel(args.act_type, args.kv_type, rows);
+    if (kernel == nullptr || args.head_dim > kAttentionMaxHeadDim) return cudaErrorInvalidValue;
+    const size_t smem = shared_bytes(rows, args.head_dim);
+    if (smem > 48 * 1024) {
+      error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+      if (error != cudaSuccess) return error;
+    }
+    const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(grid_y), static_cast<unsigned>(args.num_seqs));
+    kernel<<<grid, kThreads, smem, stream>>>(args, num_splits, split_keys(args, num_splits), part_acc, part_ml);
+    error = cudaGetLastError();
+  }
   if (error != cudaSuccess || num_splits == 1) return error;
   const int64_t num_rows = args.num_tokens * args.num_heads;
   if (num_rows > 0x7fffffff) return cudaErrorInvalidConfiguration;
