@@ -1,5 +1,6 @@
 // Media fetching under the access rules of media_fetch.h: URL classification, the local-folder containment check
-// (on canonical paths, so ".." and symbolic links cannot leave the folder), capped reads.
+// (on canonical paths, so ".." and symbolic links cannot leave the folder), capped reads; http(s) is delegated to
+// http_media_fetch.
 // Must not contain image decoding or echo the requested path or address in an error.
 #include "vision/media_fetch.h"
 
@@ -10,6 +11,7 @@
 #include <system_error>
 
 #include "vision/data_url.h"
+#include "vision/http_media_fetch.h"
 
 namespace fovea::vision {
 namespace {
@@ -114,33 +116,6 @@ base::Result<std::vector<uint8_t>> read_local(std::string_view url, const MediaF
   return bytes;
 }
 
-// The host of an http(s) URL, lower case, without user info or port.
-std::string url_host(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  if (!rest.empty() && rest.front() == '[') {
-    rest = rest.substr(0, rest.find(']') == std::string_view::npos ? rest.size() : rest.find(']') + 1);
-  } else {
-    rest = rest.substr(0, rest.find(':'));
-  }
-  return to_lower(rest);
-}
-
-base::Result<std::vector<uint8_t>> fetch_http(std::string_view url, const MediaFetchPolicy& policy) {
-  const std::string host = url_host(url);
-  const bool allowed = std::any_of(policy.allowed_media_domains.begin(), policy.allowed_media_domains.end(),
-                                   [&](const std::string& domain) { return to_lower(domain) == host; });
-  if (!allowed) {
-    return base::invalid_argument(
-        "image URLs of this domain are not allowed by this server; send the image as a data: URL (the server can "
-        "allow domains with --allowed-media-domains)");
-  }
-  return base::invalid_argument("fetching images over http(s) is not supported by fovea yet; send the image as a "
-                                "data: URL");
-}
-
 }  // namespace
 
 base::Result<MediaSource> classify_media_url(std::string_view url) {
@@ -167,7 +142,7 @@ base::Result<std::vector<uint8_t>> fetch_media(std::string_view url, const Media
     case MediaSource::kLocalFile:
       return read_local(url, policy);
     case MediaSource::kHttp:
-      return fetch_http(url, policy);
+      return fetch_http_media(url, policy);
   }
   return base::invalid_argument("unknown image URL kind");
 }

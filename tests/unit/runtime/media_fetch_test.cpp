@@ -1,5 +1,5 @@
 // vision::fetch_media's access rules: data: URLs, local files only inside the allowed folder (.., symbolic links
-// and percent-escapes cannot leave it), size caps, http(s) refused; no error echoes the path.
+// and percent-escapes cannot leave it), size caps, http(s) refusals that need no network; no error echoes the path.
 #include "vision/media_fetch.h"
 
 #include <gtest/gtest.h>
@@ -65,7 +65,7 @@ TEST_F(MediaFetch, DataUrlsAndRefusedSchemes) {
   EXPECT_EQ(std::string(fetched->begin(), fetched->end()), "PNG");
   expect_refused("https://images.example.com/a.png", "not allowed");
   policy_.allowed_media_domains = {"images.example.com"};
-  expect_refused("https://user@IMAGES.example.com:443/a.png", "not supported");
+  expect_refused("https://user@IMAGES.example.com:443/a.png", "user name or password");
   expect_refused("ftp://x/y.png", "data:");
   expect_refused("", "empty");
 }
