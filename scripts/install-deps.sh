@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build pkg-config g++ clang libclang-rt-14-dev python3 python3-venv
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libcpp-httplib-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libturbojpeg0-dev libpng-dev libwebp-dev libgif-dev libicu-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
