@@ -37,7 +37,10 @@ int cuda_device_count() {
   return count;
 }
 
-base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view device_spec) {
+namespace {
+
+// The card index of a valid name of a card this process sees.
+base::Result<int> checked_device_index(std::string_view device_spec) {
   const int index = parse_device_index(device_spec);
   if (index < 0) {
     return base::invalid_argument("device '{}' is not a CUDA device name; pass cuda or cuda:N", device_spec);
@@ -49,13 +52,53 @@ base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view devi
                             "cpu or another card",
                             device_spec, count);
   }
+  return index;
+}
+
+}  // namespace
+
+base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view device_spec) {
+  FOVEA_ASSIGN_OR_RETURN(int index, checked_device_index(device_spec));
   FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<CudaBackend> backend, CudaBackend::create(index));
   return std::unique_ptr<Backend>(std::move(backend));
+}
+
+base::Result<CudaDeviceInfo> cuda_device_info(std::string_view device_spec) {
+  FOVEA_ASSIGN_OR_RETURN(int index, checked_device_index(device_spec));
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, index) != cudaSuccess) {
+    return base::make_error(base::StatusCode::kUnavailable, "device '{}': cannot read its properties ({})", device_spec,
+                            cudaGetErrorString(cudaGetLastError()));
+  }
+  CudaDeviceInfo info;
+  info.name = prop.name;
+  info.compute_capability = prop.major * 10 + prop.minor;
+  info.num_multiprocessors = prop.multiProcessorCount;
+  info.total_bytes = prop.totalGlobalMem;
+  int current = 0;
+  size_t free_bytes = 0;
+  size_t total_bytes = 0;
+  // cudaMemGetInfo reports on the current card: switch to this one for the call and back.
+  if (cudaGetDevice(&current) != cudaSuccess || cudaSetDevice(index) != cudaSuccess ||
+      cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess || cudaSetDevice(current) != cudaSuccess) {
+    return base::make_error(base::StatusCode::kUnavailable, "device '{}': cannot read its free memory ({})",
+                            device_spec, cudaGetErrorString(cudaGetLastError()));
+  }
+  info.free_bytes = free_bytes;
+  return info;
 }
 
 #else
 
 int cuda_device_count() { return 0; }
+
+base::Result<CudaDeviceInfo> cuda_device_info(std::string_view device_spec) {
+  if (parse_device_index(device_spec) < 0) {
+    return base::invalid_argument("device '{}' is not a CUDA device name; pass cuda or cuda:N", device_spec);
+  }
+  return base::unsupported("device '{}': this fovea build has no CUDA backend; rebuild with -DFOVEA_CUDA=ON",
+                           device_spec);
+}
 
 base::Result<std::unique_ptr<Backend>> create_cuda_backend(std::string_view device_spec) {
   if (parse_device_index(device_spec) < 0) {
