@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # The one script the GPU machine runs: the CUDA op tests (a process per suite, failing suites rerun test by
-# test), a short table per op (cases, failures, worst NMSE against the CPU reference), the op timings, then
-# compute-sanitizer memcheck over small shapes and racecheck on the attention kernel.
-# Usage: tools/gpu/run-gpu-tests.sh [cuda_ops_test binary] [--no-sanitizer] [--no-timing]
-# Logs go to $OUT (the device tool's output folder) when set, else /tmp/fovea-gpu.
+# test), a short table per op (cases, failures, worst NMSE against the CPU reference), the GPU goldens (the tiny
+# checkpoints on the CUDA backend beside the CPU one, against HF), the op timings, then compute-sanitizer memcheck
+# over small shapes and racecheck on the attention kernel.
+# Usage: tools/gpu/run-gpu-tests.sh [cuda_ops_test binary] [--golden gpu_golden_test binary] [--no-sanitizer]
+#        [--no-timing]
+# Run it from the repository root (the goldens read tests/golden/model/data there). Logs go to $OUT (the device
+# tool's output folder) when set, else /tmp/fovea-gpu.
 set -u
 
 bin=""
+golden_bin=""
 run_sanitizer=1
 run_timing=1
+expect_golden=0
 for arg in "$@"; do
+  if [[ $expect_golden == 1 ]]; then
+    golden_bin="$arg"
+    expect_golden=0
+    continue
+  fi
   case "$arg" in
+    --golden) expect_golden=1 ;;
     --no-sanitizer) run_sanitizer=0 ;;
     --no-timing) run_timing=0 ;;
     *) bin="$arg" ;;
@@ -18,6 +29,9 @@ for arg in "$@"; do
 done
 if [[ -z "$bin" ]]; then
   bin=$(find build-cuda build -name cuda_ops_test -type f 2>/dev/null | head -1)
+fi
+if [[ -z "$golden_bin" ]]; then
+  golden_bin=$(find "$(dirname "$bin")" build-cuda build -name gpu_golden_test -type f 2>/dev/null | head -1)
 fi
 if [[ -z "$bin" || ! -x "$bin" ]]; then
   echo "run-gpu-tests: no cuda_ops_test binary found; build with -DFOVEA_CUDA=ON first" >&2
@@ -94,6 +108,23 @@ for op, row in sorted(rows.items()):
     print(f"{op:<18} {row['cases']:>5} {row['fail']:>4} {row['worst']:>11.3e} {row['bound']:>10.1e}  {verdict}")
 PY
 
+# 2b. The GPU goldens: every case of tests/golden/model on the CUDA backend (f32 and bf16 activations) beside the
+# CPU backend, against HF's logits and greedy tokens; its table is printed once at the end of its output.
+golden_failed=0
+if [[ -n "$golden_bin" && -x "$golden_bin" ]]; then
+  golden_start=$(date +%s)
+  FOVEA_SOURCE_DIR=$(pwd) timeout "${GOLDEN_TIMEOUT:-300}" "$golden_bin" >"$out_dir/gpu-golden.log" 2>&1
+  golden_rc=$?
+  [[ $golden_rc != 0 ]] && golden_failed=1
+  echo "gpu goldens (exit $golden_rc, $(( $(date +%s) - golden_start )) s): $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' \
+    "$out_dir/gpu-golden.log" | tr '\n' ' ')"
+  sed -n '/^\[ gpu golden \]/,/^bounds vs HF/p' "$out_dir/gpu-golden.log"
+  grep -E "Failure|Expected|Which is|greedy step [0-9]" "$out_dir/gpu-golden.log" | head -12
+else
+  echo "gpu goldens: no gpu_golden_test binary found (build target gpu_golden_test with -DFOVEA_CUDA=ON)"
+  golden_failed=1
+fi
+
 # 3. Timings.
 if [[ $run_timing == 1 ]]; then
   FOVEA_GPU_RESULTS=/dev/null timeout 90 "$bin" --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_*' \
@@ -116,4 +147,4 @@ if [[ $run_sanitizer == 1 ]] && command -v compute-sanitizer >/dev/null; then
   echo "racecheck (exit $?): $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out_dir/racecheck.log" | tail -1)"
 fi
 
-[[ ${#failed[@]} == 0 ]]
+[[ ${#failed[@]} == 0 && $golden_failed == 0 ]]
