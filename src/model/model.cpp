@@ -2,6 +2,8 @@
 // it can.
 #include "model/model.h"
 
+#include "quant/quantization_flag.h"
+
 namespace fovea::model {
 namespace {
 
@@ -27,12 +29,21 @@ Model::~Model() = default;
 base::Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir, backend::Backend& backend,
                                                  const ModelOptions& options) {
   FOVEA_ASSIGN_OR_RETURN(io::ModelConfig config, io::load_model_config(model_dir));
+  const io::QuantizationConfig* quantization = config.quantization_config ? &*config.quantization_config : nullptr;
+  FOVEA_RETURN_IF_ERROR(quant::check_quantization_flag(quantization, options.quantization).with_context(model_dir));
+  if (quantization != nullptr && quantization->method == io::QuantMethod::kOther) {
+    return base::unsupported(
+        "{}/{}: quantization_config has quant_method \"{}\", which fovea does not load; it loads compressed-tensors, "
+        "awq, gptq and fp8 checkpoints (use one of those, or the unquantized model)",
+        model_dir, quantization->source_file, quantization->quant_method);
+  }
   std::unique_ptr<io::WeightTable> table;
   if (options.load_format == LoadFormat::kSafetensors) {
     FOVEA_ASSIGN_OR_RETURN(io::WeightTable opened, io::WeightTable::open(model_dir));
     table = std::make_unique<io::WeightTable>(std::move(opened));
   }
-  WeightLoader loader = table ? WeightLoader::from_checkpoint(backend, *table, model_dir)
+  // Dummy weights are dense in the checkpoint's dtype, also for a quantized config.json (benchmarks of the shapes).
+  WeightLoader loader = table ? WeightLoader::from_checkpoint(backend, *table, quantization, model_dir)
                               : WeightLoader::dummy(backend, checkpoint_dtype(config), options.dummy_seed);
   std::unique_ptr<Model> model(new Model(backend, std::move(config), options, std::move(table), std::move(loader)));
   const io::ModelConfig& cfg = model->config_;

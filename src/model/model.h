@@ -22,7 +22,8 @@ namespace fovea::model {
 
 class Model {
  public:
-  // Reads MODEL_DIR/config.json, then the weights (or makes dummy ones) and allocates the workspaces.
+  // Reads MODEL_DIR/config.json, checks options.quantization against its quantization_config, then the weights
+  // (Linears in the checkpoint's format, dense or quantized; or dummy dense ones) and allocates the workspaces.
   static base::Result<std::unique_ptr<Model>> load(const std::string& model_dir, backend::Backend& backend,
                                                    const ModelOptions& options);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "tensor/dtype.h"
 
@@ -24,6 +25,9 @@ struct ModelOptions {
   tensor::DType activation_dtype = tensor::DType::kBF16;  // f32, bf16 or f16 (vision tower and decoder)
   LoadFormat load_format = LoadFormat::kSafetensors;
   uint64_t dummy_seed = 0;  // kDummy only
+  // --quantization as given (vLLM's values; empty: the checkpoint's own method), checked against config.json's
+  // quantization_config at load (quant::check_quantization_flag). Weights always load in the checkpoint's format.
+  std::string quantization;
   TextLimits text_limits;
   // Patches (pixel_values rows) of one vision-encoder call; 0 for a model without vision or when images are
   // never encoded (the vision workspace is then not allocated).

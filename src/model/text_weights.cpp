@@ -14,11 +14,6 @@ base::Status check_text_supported(const io::ModelConfig& config) {
         "Qwen3 or Qwen3-VL model",
         config.model_type);
   }
-  if (config.quantization_config.has_value()) {
-    return base::unsupported(
-        "config.json: quantized checkpoints (quantization_config) are not supported by the model "
-        "loader yet; use the bf16 / f16 / f32 checkpoint");
-  }
   if (text.hidden_act != "silu") {
     return base::unsupported("config.json: hidden_act \"{}\" is not supported; Qwen3 decoders use \"silu\"",
                              text.hidden_act);

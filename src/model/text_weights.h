@@ -44,7 +44,8 @@ struct TextWeights {
 // "model." (qwen3) or "model.language_model." (qwen3_vl).
 std::string text_weight_prefix(const io::ModelConfig& config);
 
-// Checks what the decoder supports (dense, silu, default RoPE) and loads every tensor.
+// Checks what the decoder supports (no MoE, silu, default RoPE) and loads every tensor; Linear weights in any
+// format the checkpoint stores them (WeightLoader::load_linear).
 base::Result<TextWeights> load_text_weights(WeightLoader& loader, const io::ModelConfig& config);
 
 }  // namespace fovea::model

@@ -1,10 +1,14 @@
-// WeightLoader: name lookup, shape/dtype checks with errors that name the tensor, device upload, dummy weights.
+// WeightLoader: name lookup, shape/dtype checks with errors that name the tensor, device upload, Linear weights of
+// every format through quant::load_linear, dummy weights.
 #include "model/weight_loader.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
-#include <cstring>
+#include <thread>
 
 #include "backend/cpu/cpu_backend.h"
+#include "quant/linear_loader.h"
 #include "tensor/float_convert.h"
 
 namespace fovea::model {
@@ -14,9 +18,13 @@ bool is_dense_weight_dtype(tensor::DType dtype) {
   return dtype == tensor::DType::kBF16 || dtype == tensor::DType::kF16 || dtype == tensor::DType::kF32;
 }
 
-// splitmix64: a fixed, portable generator (std distributions differ between standard libraries).
+// splitmix64: a fixed, portable generator (std distributions differ between standard libraries). Its state advances
+// by kSplitmixGamma per draw, so draw idx of a stream mixes start + (idx + 1) * kSplitmixGamma: any range of a dummy
+// tensor can be filled without the draws before it, and a parallel fill gives the sequential one's values.
+constexpr uint64_t kSplitmixGamma = 0x9e3779b97f4a7c15ull;
+
 uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  uint64_t z = (state += kSplitmixGamma);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
@@ -28,21 +36,71 @@ uint64_t fnv1a(const std::string& text) {
   return hash;
 }
 
-void store_value(std::byte* out, tensor::DType dtype, float value) {
-  if (dtype == tensor::DType::kF32) {
-    std::memcpy(out, &value, sizeof(value));
+// Elements one fill task writes: large enough that scheduling costs nothing, small enough to spread a tensor over
+// every thread.
+constexpr int64_t kFillTaskElements = int64_t{1} << 18;
+// Bytes of one host piece of a dummy tensor bound for a device (two are kept: one is copied while the other fills).
+constexpr int64_t kStagingPieceBytes = int64_t{32} << 20;
+
+// What one dummy tensor holds: element idx is a pure function of (start_state, idx).
+struct DummyFill {
+  tensor::DType dtype;
+  DummyInit init;
+  uint64_t start_state;  // the stream's state before its first draw: seed ^ fnv1a(name)
+  float scale;           // half-range of the uniform draws
+};
+
+// Elements [begin, end) of the tensor into `out` (the bytes of element begin onwards).
+template <typename Element, typename Convert>
+void fill_elements(Element* out, const DummyFill& fill, int64_t begin, int64_t end, Convert convert) {
+  if (fill.init == DummyInit::kOnes || fill.init == DummyInit::kZeros) {
+    std::fill(out, out + (end - begin), convert(fill.init == DummyInit::kOnes ? 1.0f : 0.0f));
     return;
   }
-  const uint16_t bits = dtype == tensor::DType::kBF16 ? tensor::float_to_bf16(value) : tensor::float_to_f16(value);
-  std::memcpy(out, &bits, sizeof(bits));
+  uint64_t state = fill.start_state + static_cast<uint64_t>(begin) * kSplitmixGamma;
+  for (int64_t idx = begin; idx < end; ++idx) {
+    const float unit = static_cast<float>(splitmix64(state) >> 40) * 0x1.0p-24f * 2.0f - 1.0f;  // [-1, 1)
+    out[idx - begin] = convert(unit * fill.scale);
+  }
+}
+
+void fill_range(std::byte* out, const DummyFill& fill, int64_t begin, int64_t end) {
+  switch (fill.dtype) {
+    case tensor::DType::kF32:
+      fill_elements(reinterpret_cast<float*>(out), fill, begin, end, [](float value) { return value; });
+      return;
+    case tensor::DType::kBF16:
+      fill_elements(reinterpret_cast<uint16_t*>(out), fill, begin, end,
+                    [](float value) { return tensor::float_to_bf16(value); });
+      return;
+    default:
+      fill_elements(reinterpret_cast<uint16_t*>(out), fill, begin, end,
+                    [](float value) { return tensor::float_to_f16(value); });
+      return;
+  }
+}
+
+// Elements [begin, end) into `out` (element begin's bytes), in tasks of kFillTaskElements over the pool.
+void fill_parallel(base::ThreadPool& pool, std::byte* out, const DummyFill& fill, int64_t begin, int64_t end) {
+  const auto element_bytes = static_cast<int64_t>(tensor::dtype_size_bytes(fill.dtype));
+  const int64_t num_tasks = (end - begin + kFillTaskElements - 1) / kFillTaskElements;
+  pool.parallel_for(num_tasks, [&](int64_t first_task, int64_t end_task) {
+    for (int64_t task_idx = first_task; task_idx < end_task; ++task_idx) {
+      const int64_t task_begin = begin + task_idx * kFillTaskElements;
+      const int64_t task_end = std::min(end, task_begin + kFillTaskElements);
+      fill_range(out + (task_begin - begin) * element_bytes, fill, task_begin, task_end);
+    }
+  });
 }
 
 }  // namespace
 
-WeightLoader::WeightLoader(backend::Backend& backend, const io::WeightTable* table, std::string source_label,
+WeightLoader::WeightLoader(backend::Backend& backend, const io::WeightTable* table,
+                           std::optional<io::QuantizationConfig> quantization, std::string source_label,
                            tensor::DType dummy_dtype, uint64_t seed)
     : backend_(&backend),
       table_(table),
+      quantization_(std::move(quantization)),
       source_label_(std::move(source_label)),
       dummy_dtype_(dummy_dtype),
       seed_(seed) {}
@@ -50,12 +108,14 @@ WeightLoader::WeightLoader(backend::Backend& backend, const io::WeightTable* tab
 WeightLoader::~WeightLoader() = default;
 
 WeightLoader WeightLoader::from_checkpoint(backend::Backend& backend, const io::WeightTable& table,
-                                           std::string source_label) {
-  return WeightLoader(backend, &table, std::move(source_label), tensor::DType::kBF16, 0);
+                                           const io::QuantizationConfig* quantization, std::string source_label) {
+  std::optional<io::QuantizationConfig> copy;
+  if (quantization != nullptr) copy = *quantization;
+  return WeightLoader(backend, &table, std::move(copy), std::move(source_label), tensor::DType::kBF16, 0);
 }
 
 WeightLoader WeightLoader::dummy(backend::Backend& backend, tensor::DType dtype, uint64_t seed) {
-  return WeightLoader(backend, nullptr, "dummy weights", dtype, seed);
+  return WeightLoader(backend, nullptr, std::nullopt, "dummy weights", dtype, seed);
 }
 
 bool WeightLoader::has(const std::string& name) const { return table_ != nullptr && table_->find(name) != nullptr; }
@@ -73,8 +133,8 @@ base::Result<backend::Tensor> WeightLoader::load_tensor(const std::string& name,
   const std::string& file_name = table_->file_names()[static_cast<size_t>(entry->file_idx)];
   if (!is_dense_weight_dtype(entry->view.dtype)) {
     return base::unsupported(
-        "{}/{}: tensor \"{}\" has dtype {}; fovea loads dense bf16, f16 or f32 weights here (quantized checkpoints "
-        "are not supported by the model loader yet)",
+        "{}/{}: tensor \"{}\" has dtype {}; fovea loads it as a dense bf16, f16 or f32 tensor (only Linear weights "
+        "may be quantized)",
         source_label_, file_name, name, tensor::dtype_name(entry->view.dtype));
   }
   if (entry->view.shape != shape) {
@@ -89,11 +149,48 @@ base::Result<backend::Tensor> WeightLoader::load_tensor(const std::string& name,
 base::Result<backend::Weight> WeightLoader::load_linear(const std::string& module_name, int64_t out_features,
                                                         int64_t in_features, const tensor::Shape& stored_shape) {
   const tensor::Shape shape({out_features, in_features});
+  if (table_ != nullptr && stored_shape.rank() == 0) {
+    return load_checkpoint_linear(module_name, out_features, in_features);
+  }
   const tensor::Shape& on_disk = stored_shape.rank() == 0 ? shape : stored_shape;
   FOVEA_ASSIGN_OR_RETURN(backend::Tensor values, load_tensor(module_name + ".weight", on_disk, DummyInit::kMatrix));
   backend::Weight weight;
   weight.format = backend::WeightFormat::kDense;
   FOVEA_ASSIGN_OR_RETURN(weight.values, values.reshaped(shape));
+  return weight;
+}
+
+base::Result<backend::Weight> WeightLoader::load_checkpoint_linear(const std::string& module_name, int64_t out_features,
+                                                                   int64_t in_features) {
+  const bool stored =
+      has(module_name + ".weight") || has(module_name + ".weight_packed") || has(module_name + ".qweight");
+  if (!stored) {
+    return base::not_found(
+        "{}: the checkpoint has no tensor \"{}.weight\" (nor a quantized {}.weight_packed or {}.qweight; [{}, {}] by "
+        "config.json); check that config.json and the safetensors files belong to the same model",
+        source_label_, module_name, module_name, module_name, out_features, in_features);
+  }
+  const io::QuantizationConfig* quantization = quantization_ ? &*quantization_ : nullptr;
+  base::Result<backend::Weight> loaded =
+      quant::load_linear(quant::WeightTableLookup(*table_), module_name, quantization, *backend_);
+  if (!loaded.ok()) return loaded.status().with_context(source_label_);
+  backend::Weight weight = std::move(loaded).value();
+  if (weight.is_quantized() && (weight.out_features() != out_features || weight.in_features() != in_features)) {
+    return base::invalid_argument(
+        "{}: quantized Linear \"{}\" unpacks to [{}, {}] but config.json implies [{}, {}] (out_features, "
+        "in_features); check that config.json and the safetensors files belong to the same model",
+        source_label_, module_name, weight.out_features(), weight.in_features(), out_features, in_features);
+  }
+  if (!weight.is_quantized() && weight.values.shape != tensor::Shape({out_features, in_features})) {
+    return base::invalid_argument(
+        "{}: tensor \"{}.weight\" has shape {} but config.json implies [{}, {}]; check that config.json and the "
+        "safetensors files belong to the same model",
+        source_label_, module_name, weight.values.shape.to_string(), out_features, in_features);
+  }
+  for (const std::shared_ptr<backend::Buffer>& buffer : weight.storage) {
+    weight_bytes_ += buffer->size_bytes();
+    if (!buffer->read_only()) allocated_bytes_ += buffer->size_bytes();
+  }
   return weight;
 }
 
@@ -117,31 +214,49 @@ base::Result<backend::Tensor> WeightLoader::upload(const tensor::TensorView& vie
 base::Result<backend::Tensor> WeightLoader::make_dummy(const std::string& name, const tensor::Shape& shape,
                                                        DummyInit init) {
   const int64_t numel = shape.numel();
-  const int element_bytes = tensor::dtype_size_bytes(dummy_dtype_);
-  std::vector<std::byte> host(static_cast<size_t>(numel) * static_cast<size_t>(element_bytes));
-  uint64_t state = seed_ ^ fnv1a(name);
+  const int64_t element_bytes = tensor::dtype_size_bytes(dummy_dtype_);
   const int64_t fan_in = shape.rank() == 0 ? 1 : shape[shape.rank() - 1];
   const float matrix_scale = std::sqrt(3.0f / static_cast<float>(std::max<int64_t>(fan_in, 1)));
-  for (int64_t idx = 0; idx < numel; ++idx) {
-    float value = 0.0f;
-    if (init == DummyInit::kOnes) {
-      value = 1.0f;
-    } else if (init != DummyInit::kZeros) {
-      const float unit = static_cast<float>(splitmix64(state) >> 40) * 0x1.0p-24f * 2.0f - 1.0f;  // [-1, 1)
-      value = init == DummyInit::kMatrix ? unit * matrix_scale : unit * 0.5f;
-    }
-    store_value(host.data() + idx * element_bytes, dummy_dtype_, value);
-  }
-  FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<backend::Buffer> buffer, backend_->allocate(host.size()));
-  allocated_bytes_ += host.size();
-  weight_bytes_ += host.size();
+  const DummyFill fill{dummy_dtype_, init, seed_ ^ fnv1a(name), init == DummyInit::kMatrix ? matrix_scale : 0.5f};
+  const auto size_bytes = static_cast<size_t>(numel * element_bytes);
+  FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<backend::Buffer> buffer, backend_->allocate(size_bytes));
+  allocated_bytes_ += size_bytes;
+  weight_bytes_ += size_bytes;
   buffers_.push_back(std::move(buffer));
-  backend::Tensor tensor = backend::Tensor::on(*buffers_.back(), dummy_dtype_, shape);
+  backend::Buffer& storage = *buffers_.back();
+  if (dummy_pool_ == nullptr) dummy_pool_ = std::make_unique<base::ThreadPool>();
+  if (storage.device().kind == backend::DeviceKind::kCpu) {
+    fill_parallel(*dummy_pool_, static_cast<std::byte*>(storage.data()), fill, 0, numel);
+    return backend::Tensor::on(storage, dummy_dtype_, shape);
+  }
+
+  // A device: piece piece_idx is copied from one half of the staging while a helper thread fills piece_idx + 1
+  // into the other; the copy is synchronised before its half is filled again.
+  const int64_t piece_elements = kStagingPieceBytes / element_bytes;
+  const int64_t num_pieces = (numel + piece_elements - 1) / piece_elements;
+  const auto half_bytes = static_cast<size_t>(std::min(numel, piece_elements) * element_bytes);
+  if (dummy_staging_.size() < 2 * half_bytes) dummy_staging_.resize(2 * half_bytes);
+  const std::array<std::byte*, 2> halves = {dummy_staging_.data(), dummy_staging_.data() + half_bytes};
+  auto fill_piece = [&](int64_t piece_idx) {
+    const int64_t begin = piece_idx * piece_elements;
+    fill_parallel(*dummy_pool_, halves[static_cast<size_t>(piece_idx % 2)], fill, begin,
+                  std::min(numel, begin + piece_elements));
+  };
+  if (num_pieces > 0) fill_piece(0);
   backend::Stream& stream = backend_->default_stream();
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, host.data(), tensor));
-  // The host bytes die with this call; a device backend may still be reading them.
-  FOVEA_RETURN_IF_ERROR(backend_->synchronize(stream));
-  return tensor;
+  for (int64_t piece_idx = 0; piece_idx < num_pieces; ++piece_idx) {
+    std::thread next_fill;
+    if (piece_idx + 1 < num_pieces) next_fill = std::thread(fill_piece, piece_idx + 1);
+    const int64_t begin = piece_idx * piece_elements;
+    const backend::Tensor piece = backend::Tensor::on(
+        storage, dummy_dtype_, tensor::Shape({std::min(numel, begin + piece_elements) - begin}), begin * element_bytes);
+    base::Status status = backend_->copy_from_host(stream, halves[static_cast<size_t>(piece_idx % 2)], piece);
+    // The staging half is filled again two pieces on; a device backend may still be reading it.
+    if (status.ok()) status = backend_->synchronize(stream);
+    if (next_fill.joinable()) next_fill.join();
+    FOVEA_RETURN_IF_ERROR(status);
+  }
+  return backend::Tensor::on(storage, dummy_dtype_, shape);
 }
 
 }  // namespace fovea::model

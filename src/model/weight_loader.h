@@ -1,16 +1,21 @@
 // WeightLoader: turns checkpoint tensors (by Hugging Face name) into backend Tensors and Weights, each checked
-// against the shape config.json implies, or makes seeded random ones for --load-format dummy. It owns the buffers
-// the weights live in. Must not know model architectures (text_weights / vision_weights name the tensors).
+// against the shape config.json implies, or makes seeded random ones for --load-format dummy. Linear weights of any
+// storage format (dense or quantized) come from quant::load_linear. It owns the buffers of plain tensors (a Weight
+// keeps its own). Must not know model architectures (text_weights / vision_weights name the tensors).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/weight.h"
 #include "base/status.h"
+#include "base/thread_pool.h"
+#include "io/quantization_config.h"
 #include "io/weight_table.h"
 #include "tensor/shape.h"
 
@@ -26,10 +31,11 @@ enum class DummyInit : uint8_t {
 
 class WeightLoader {
  public:
-  // Weights from a checkpoint; `table` must outlive the loader (CPU weights are views into its mapping).
+  // Weights from a checkpoint; `table` must outlive the loader and the weights (CPU weights are views into its
+  // mapping). `quantization` is config.json's quantization_config (nullptr: unquantized); it is copied.
   // `source_label` names the model folder in errors.
   static WeightLoader from_checkpoint(backend::Backend& backend, const io::WeightTable& table,
-                                      std::string source_label);
+                                      const io::QuantizationConfig* quantization, std::string source_label);
   // Random weights of `dtype` (bf16, f16 or f32), a pure function of (seed, tensor name).
   static WeightLoader dummy(backend::Backend& backend, tensor::DType dtype, uint64_t seed);
 
@@ -42,9 +48,10 @@ class WeightLoader {
   // Tensor `name` of exactly `shape` (bf16, f16 or f32). Missing, misshapen or of another dtype: an error naming it.
   base::Result<backend::Tensor> load_tensor(const std::string& name, const tensor::Shape& shape, DummyInit init);
 
-  // The weight of linear module `module_name` ("model.layers.0.mlp.up_proj"), [out_features, in_features].
-  // `stored_shape` is the on-disk shape when it differs but has the same elements (the patch embedding's
-  // Conv3d kernel). This is the one place where a quantized format would be recognised and built.
+  // The weight of linear module `module_name` ("model.layers.0.mlp.up_proj"), [out_features, in_features], in
+  // whatever format the checkpoint stores it: dense in its own dtype, or quantized (compressed-tensors, AWQ, GPTQ,
+  // FP8) repacked by quant::load_linear into backend::Weight's layout. `stored_shape` is the on-disk shape when it
+  // differs but has the same elements (the patch embedding's Conv3d kernel, never quantized; loaded dense).
   base::Result<backend::Weight> load_linear(const std::string& module_name, int64_t out_features, int64_t in_features,
                                             const tensor::Shape& stored_shape = {});
 
@@ -52,26 +59,37 @@ class WeightLoader {
   bool has(const std::string& name) const;
   bool is_dummy() const { return table_ == nullptr; }
 
-  // Bytes of every tensor loaded so far (in place or copied).
+  // Bytes of every tensor loaded so far (in place or copied; quantized Linears: codes, f32 scales, zero points and
+  // column order as repacked).
   uint64_t weight_bytes() const { return weight_bytes_; }
   // Bytes of device memory the loader allocated (copies and dummy weights; 0 for CPU weights used in place).
   uint64_t allocated_bytes() const { return allocated_bytes_; }
 
  private:
-  WeightLoader(backend::Backend& backend, const io::WeightTable* table, std::string source_label,
-               tensor::DType dummy_dtype, uint64_t seed);
+  WeightLoader(backend::Backend& backend, const io::WeightTable* table,
+               std::optional<io::QuantizationConfig> quantization, std::string source_label, tensor::DType dummy_dtype,
+               uint64_t seed);
+
+  // Linear `module_name` from the checkpoint through quant::load_linear, checked against [out, in].
+  base::Result<backend::Weight> load_checkpoint_linear(const std::string& module_name, int64_t out_features,
+                                                       int64_t in_features);
 
   // Puts one checkpoint tensor on the backend's device: on the CPU a read-only view of the mapping (copied only when
   // misaligned for its dtype), elsewhere an allocation and a copy.
   base::Result<backend::Tensor> upload(const tensor::TensorView& view);
+  // A dummy tensor: filled in parallel (directly in CPU memory, else through dummy_staging_ in pieces that are
+  // copied to the device while the next piece is filled).
   base::Result<backend::Tensor> make_dummy(const std::string& name, const tensor::Shape& shape, DummyInit init);
 
-  backend::Backend* backend_;     // not owned
-  const io::WeightTable* table_;  // not owned; null for dummy weights
+  backend::Backend* backend_;                           // not owned
+  const io::WeightTable* table_;                        // not owned; null for dummy weights
+  std::optional<io::QuantizationConfig> quantization_;  // config.json's quantization_config, if any
   std::string source_label_;
   tensor::DType dummy_dtype_;
   uint64_t seed_;
-  std::vector<std::unique_ptr<backend::Buffer>> buffers_;  // owned: every weight's storage
+  std::unique_ptr<base::ThreadPool> dummy_pool_;  // made on the first dummy tensor; one thread per hardware thread
+  std::vector<std::byte> dummy_staging_;          // two host pieces of a dummy tensor bound for a device backend
+  std::vector<std::unique_ptr<backend::Buffer>> buffers_;  // owned: plain tensors' and dummy weights' storage
   uint64_t weight_bytes_ = 0;
   uint64_t allocated_bytes_ = 0;
 };

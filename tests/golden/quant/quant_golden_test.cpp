@@ -18,28 +18,17 @@
 #include "quant/format_census.h"
 #include "quant/linear_loader.h"
 #include "quant/quantization_flag.h"
+#include "quant_golden_cases.h"
 #include "tensor/float_convert.h"
 
 namespace fovea::quant {
 namespace {
 
 using nlohmann::json;
+using testing::case_names;
+using testing::read_json;
 
-const std::filesystem::path kData = std::filesystem::path(FOVEA_SOURCE_DIR) / "tests/golden/quant/data";
-
-std::vector<std::string> case_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(kData / "cases")) {
-    if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
+const std::filesystem::path& kData = testing::kQuantData;
 
 std::vector<uint8_t> base64_decode(const std::string& text) {
   auto value = [](char c) -> int {
@@ -252,12 +241,7 @@ TEST_P(QuantGoldenTest, FlagAndCensusAgreeWithTheCheckpoint) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Checkpoints, QuantGoldenTest, ::testing::ValuesIn(case_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Checkpoints, QuantGoldenTest, ::testing::ValuesIn(case_names()), testing::param_name);
 
 }  // namespace
 }  // namespace fovea::quant

@@ -22,7 +22,12 @@
 
 namespace fovea::model::testing {
 
+// A golden checkpoint folder: "qwen3-tiny" (tests/golden/model), or "quant/awq-gemm" (tests/golden/quant).
 inline std::string checkpoint_dir(const std::string& name) {
+  const std::string quant_prefix = "quant/";
+  if (name.rfind(quant_prefix, 0) == 0) {
+    return std::string(FOVEA_SOURCE_DIR) + "/tests/golden/quant/data/checkpoints/" + name.substr(quant_prefix.size());
+  }
   return std::string(FOVEA_SOURCE_DIR) + "/tests/golden/model/data/checkpoints/" + name;
 }
 

@@ -103,15 +103,6 @@ TEST(WeightLoadingTest, UntiedModelNeedsLmHead) {
   expect_load_error(dir.path(), {"lm_head.weight", "[1024, 64]"}, base::StatusCode::kNotFound);
 }
 
-TEST(WeightLoadingTest, QuantizedCheckpointIsRefused) {
-  TempDir dir;
-  testing::write_model_folder(dir, "qwen3-tiny", testing::checkpoint_tensors("qwen3-tiny"), [](nlohmann::json& config) {
-    config["quantization_config"] = {
-        {"quant_method", "awq"}, {"bits", 4}, {"group_size", 128}, {"zero_point", true}, {"version", "gemm"}};
-  });
-  expect_load_error(dir.path(), {"quantization_config"}, base::StatusCode::kUnsupported);
-}
-
 TEST(WeightLoadingTest, TiedLmHeadIsTheEmbeddingTable) {
   for (const char* name : {"qwen3-tiny", "qwen3-vl-tiny-untied-legacy"}) {
     backend::cpu::CpuBackend backend;
@@ -119,7 +110,7 @@ TEST(WeightLoadingTest, TiedLmHeadIsTheEmbeddingTable) {
     ASSERT_TRUE(config.ok());
     auto table = io::WeightTable::open(testing::checkpoint_dir(name));
     ASSERT_TRUE(table.ok());
-    WeightLoader loader = WeightLoader::from_checkpoint(backend, *table, name);
+    WeightLoader loader = WeightLoader::from_checkpoint(backend, *table, nullptr, name);
     auto weights = load_text_weights(loader, *config);
     ASSERT_TRUE(weights.ok()) << weights.status().to_string();
     const bool tied = std::string(name) == "qwen3-tiny";
@@ -140,7 +131,7 @@ TEST(WeightLoadingTest, MisalignedTensorsAreCopiedWithTheSameValues) {
   ASSERT_TRUE(config.ok());
   auto table = io::WeightTable::open(dir.path());
   ASSERT_TRUE(table.ok()) << table.status().to_string();
-  WeightLoader loader = WeightLoader::from_checkpoint(backend, *table, dir.path());
+  WeightLoader loader = WeightLoader::from_checkpoint(backend, *table, nullptr, dir.path());
   auto weights = load_text_weights(loader, *config);
   ASSERT_TRUE(weights.ok()) << weights.status().to_string();
   EXPECT_EQ(loader.allocated_bytes(), loader.weight_bytes());
