@@ -6,6 +6,7 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/element_io.h"
+#include "backend/cpu/simd_bf16_kernels.h"
 
 namespace fovea::backend::testing {
 namespace {
@@ -102,9 +103,13 @@ std::vector<FastVariant> make_fast_variants() {
   };
   add("auto-1-thread", 1, {});
   add("auto-3-threads", 3, {});
+  add("auto-no-avx512bf16-3-threads", 3, {cpu::LinearPath::kAuto, cpu::SimdPath::kAuto, 32, false});
   add("portable-3-threads", 3, {cpu::LinearPath::kGemvPortable, cpu::SimdPath::kPortable, 8});
   add("gemm-blas-3-threads", 3, {cpu::LinearPath::kGemmBlas, cpu::SimdPath::kAuto, 8});
   if (cpu::cpu_has_avx2_fma()) add("gemv-avx2-3-threads", 3, {cpu::LinearPath::kGemvAvx2, cpu::SimdPath::kAuto, 8});
+  if (cpu::cpu_has_avx512_bf16()) {
+    add("avx512bf16-3-threads", 3, {cpu::LinearPath::kAuto, cpu::SimdPath::kAuto, 8, true});
+  }
   return variants;
 }
 

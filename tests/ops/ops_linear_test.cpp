@@ -1,6 +1,6 @@
-// Fast CPU linear (AVX2 GEMV, portable GEMV, OpenBLAS GEMM over converted panels) against the fp64 reference:
-// every weight dtype with every activation dtype, bias or not, batch 1, sizes off every tile and vector width,
-// strided x and y, K beyond one depth block, M beyond one row chunk.
+// Fast CPU linear (AVX2 GEMV, portable GEMV, OpenBLAS GEMM over converted panels, AVX512_BF16 GEMV/GEMM where the
+// CPU has it) against the fp64 reference: every weight dtype with every activation dtype, bias or not, batch 1,
+// sizes off every tile and vector width, strided x and y, K beyond one depth block, M beyond one row chunk.
 #include "op_test_util.h"
 
 namespace fovea::backend::testing {
@@ -55,6 +55,7 @@ TEST_F(LinearTest, GemmAcrossDepthBlocksAndRowChunks) {
   run({20, 4100, 130}, DType::kBF16, DType::kBF16, true);
   run({260, 70, 150}, DType::kF32, DType::kF16, true);
   run({261, 40, 33}, DType::kBF16, DType::kF32, false);
+  run({300, 64, 70}, DType::kBF16, DType::kBF16, true);
 }
 
 TEST_F(LinearTest, EmptyInputFeaturesGiveTheBias) {

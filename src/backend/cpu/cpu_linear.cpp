@@ -1,6 +1,7 @@
 // CpuOps::linear: y = x · Wᵀ (+ bias) through a GEMV for few rows (decode: the weights stream once from memory)
-// or OpenBLAS sgemm for many (prefill), with bf16/f16 weight panels converted to fp32 one block at a time so no
-// fp32 copy of a whole weight ever exists. Both accumulate in fp32 and round once into y.
+// or a GEMM for many (prefill). bf16 x and w on an AVX512_BF16 CPU use vdpbf16ps kernels on the bf16 values
+// directly; otherwise the GEMV converts on the fly and the GEMM feeds OpenBLAS sgemm fp32 weight panels converted
+// one block at a time, so no fp32 copy of a whole weight ever exists. All accumulate in fp32 and round once into y.
 #include <cblas.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "backend/cpu/element_io.h"
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/quant_linear.h"
+#include "backend/cpu/simd_bf16_kernels.h"
 #include "backend/cpu/simd_kernels.h"
 #include "backend/cpu/tensor_access.h"
 #include "backend/op_checks.h"
@@ -67,6 +69,11 @@ base::Status CpuOps::linear(Stream& stream, const Tensor& x, const Weight& w, co
   FOVEA_RETURN_IF_ERROR(check_linear(kCpu, x, w, bias, y));
   if (x.dim(0) == 0 || w.out_features() == 0) return base::Status();
   LinearPath path = options_.linear_path;
+  const bool bf16_pair = x.dtype == tensor::DType::kBF16 && w.values.dtype == tensor::DType::kBF16 && x.dim(1) > 0;
+  if (path == LinearPath::kAuto && options_.avx512_bf16 && bf16_pair && cpu_has_avx512_bf16()) {
+    if (x.dim(0) <= options_.gemv_max_rows || x.dim(1) % 2 != 0) return linear_gemv_bf16(x, w, bias, y);
+    return linear_gemm_bf16(x, w, bias, y);
+  }
   if (path == LinearPath::kAuto) {
     const bool few_rows = x.dim(0) <= options_.gemv_max_rows || x.dim(1) == 0;
     path = few_rows ? (use_avx2() ? LinearPath::kGemvAvx2 : LinearPath::kGemvPortable) : LinearPath::kGemmBlas;
@@ -164,6 +171,65 @@ base::Status CpuOps::linear_gemm(const Tensor& x, const Weight& w, const Tensor*
       store_rows(acc, kGemmPanelRows, num_rows, row_begin, n_begin, num_cols, bias, y, row_scratch);
     });
   }
+  return base::Status();
+}
+
+base::Status CpuOps::linear_gemv_bf16(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
+  const int64_t num_rows = x.dim(0);
+  const int64_t num_tiles = (w.out_features() + kGemvTileRows - 1) / kGemvTileRows;
+  const size_t acc_bytes = ScratchCarver::round_up(static_cast<size_t>(num_rows * kGemvTileRows) * sizeof(float));
+  const size_t slot_bytes = acc_bytes + static_cast<size_t>(kGemvTileRows) * sizeof(float);
+  workspace_.reserve_task_slots(slot_bytes);
+  Bf16GemvArgs base_args;
+  base_args.x = reinterpret_cast<const uint16_t*>(element_at(x, 0, 0));
+  base_args.num_x_rows = num_rows;
+  base_args.x_stride = x.stride_rows();
+  base_args.num_in = x.dim(1);
+  base_args.w = reinterpret_cast<const uint16_t*>(w.values.host_bytes());
+  base_args.w_stride = w.values.stride_rows();
+  base_args.out_stride = kGemvTileRows;
+  run_tasks(pool_, num_tiles, [&](int64_t tile_idx, int slot_idx) {
+    ScratchCarver carver(workspace_.get(slot_idx, slot_bytes));
+    Bf16GemvArgs args = base_args;
+    args.out = carver.take<float>(num_rows * kGemvTileRows);
+    float* row_scratch = carver.take<float>(kGemvTileRows);
+    args.n_begin = tile_idx * kGemvTileRows;
+    args.n_end = std::min(w.out_features(), args.n_begin + kGemvTileRows);
+    gemv_avx512_bf16(args);
+    store_rows(args.out, kGemvTileRows, num_rows, 0, args.n_begin, args.n_end - args.n_begin, bias, y, row_scratch);
+  });
+  return base::Status();
+}
+
+base::Status CpuOps::linear_gemm_bf16(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
+  const int64_t num_in = x.dim(1);
+  const int64_t num_out = w.out_features();
+  const int64_t num_panels = (num_out + kBf16PanelCols - 1) / kBf16PanelCols;
+  const int64_t row_chunk = std::min(kGemmRowChunk, x.dim(0));
+  const size_t panel_bytes = ScratchCarver::round_up(static_cast<size_t>(num_in * kBf16PanelCols) * 2);
+  const size_t acc_bytes = ScratchCarver::round_up(static_cast<size_t>(row_chunk * kBf16PanelCols) * sizeof(float));
+  const size_t slot_bytes = panel_bytes + acc_bytes + static_cast<size_t>(kBf16PanelCols) * sizeof(float);
+  workspace_.reserve_task_slots(slot_bytes);
+  const auto* w_values = reinterpret_cast<const uint16_t*>(w.values.host_bytes());
+  // One task per panel of output columns: the panel is packed once, then every chunk of x rows runs against it.
+  run_tasks(pool_, num_panels, [&](int64_t panel_idx, int slot_idx) {
+    ScratchCarver carver(workspace_.get(slot_idx, slot_bytes));
+    auto* panel = carver.take<uint16_t>(num_in * kBf16PanelCols);
+    float* acc = carver.take<float>(row_chunk * kBf16PanelCols);
+    float* row_scratch = carver.take<float>(kBf16PanelCols);
+    const int64_t n_begin = panel_idx * kBf16PanelCols;
+    const int64_t num_cols = std::min(kBf16PanelCols, num_out - n_begin);
+    pack_bf16_panel(w_values + n_begin * w.values.stride_rows(), w.values.stride_rows(), num_cols, num_in, panel);
+    for (int64_t row_begin = 0; row_begin < x.dim(0); row_begin += row_chunk) {
+      Bf16GemmArgs args;
+      args.x = reinterpret_cast<const uint16_t*>(element_at(x, row_begin, 0));
+      args.num_x_rows = std::min(row_chunk, x.dim(0) - row_begin);
+      args.x_stride = x.stride_rows();
+      args.num_in = num_in;
+      gemm_avx512_bf16(args, panel, acc);
+      store_rows(acc, kBf16PanelCols, args.num_x_rows, row_begin, n_begin, num_cols, bias, y, row_scratch);
+    }
+  });
   return base::Status();
 }
 

@@ -1,5 +1,6 @@
-// CpuOps: the fast CPU op table. Multithreaded over base::ThreadPool; linear picks an AVX2 GEMV for few rows
-// (decode) and OpenBLAS sgemm over converted weight panels for many (prefill); attention is an online-softmax
+// CpuOps: the fast CPU op table. Multithreaded over base::ThreadPool; linear picks AVX512_BF16 kernels for bf16
+// x and w where the CPU has them, else an AVX2 GEMV for few rows (decode) and OpenBLAS sgemm over converted
+// weight panels for many (prefill); attention is an online-softmax
 // kernel per (sequence, kv head, query tile). Every path is checked against ReferenceOps by tests/ops.
 // One caller at a time (the engine loop): the pool and the scratch are shared. Must not contain model code.
 #pragma once
@@ -29,6 +30,8 @@ struct CpuOpsOptions {
   LinearPath linear_path = LinearPath::kAuto;
   SimdPath simd_path = SimdPath::kAuto;  // attention inner loops
   int gemv_max_rows = 32;                // kAuto crossover from GEMV to GEMM (measured: tools/bench/backend)
+  // kAuto with bf16 x and bf16 w on an AVX512_BF16 CPU: vdpbf16ps GEMV / GEMM (split at gemv_max_rows) instead.
+  bool avx512_bf16 = true;
 };
 
 class CpuOps final : public Ops {
@@ -69,6 +72,8 @@ class CpuOps final : public Ops {
  private:
   base::Status linear_gemv(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y, bool avx2);
   base::Status linear_gemm(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y);
+  base::Status linear_gemv_bf16(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y);
+  base::Status linear_gemm_bf16(const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y);
   // Runs fn(vector_begin, vector_end) over last-dim vectors, on the pool when there is enough work.
   void for_vectors(int64_t num_vectors, int64_t vector_numel, const std::function<void(int64_t, int64_t)>& fn);
   bool use_avx2() const;
