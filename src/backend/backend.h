@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string_view>
 
 #include "backend/buffer.h"
 #include "backend/device.h"
+#include "backend/graph.h"
 #include "backend/ops.h"
 #include "backend/stream.h"
 #include "backend/tensor.h"
@@ -42,6 +44,16 @@ class Backend {
   virtual base::Status copy(Stream& stream, const Tensor& src, const Tensor& dst) = 0;
 
   virtual Ops& ops() = 0;
+
+  // Records what `record` enqueues on `stream` (nothing runs) into a Graph to replay later. `record` must only
+  // enqueue work on that stream (no synchronize, no host copies, no allocation). Backends without graphs (the
+  // CPU) return kUnsupported; callers then run the work directly.
+  virtual base::Result<std::unique_ptr<Graph>> capture_graph(Stream& stream,
+                                                             const std::function<base::Status()>& record) {
+    (void)stream;
+    (void)record;
+    return base::unsupported("the {} backend cannot capture graphs; run the work directly", name());
+  }
 };
 
 }  // namespace fovea::backend

@@ -30,6 +30,9 @@ class CudaBackend final : public Backend {
   base::Status copy_to_host(Stream& stream, const Tensor& src, void* dst) override;
   base::Status copy(Stream& stream, const Tensor& src, const Tensor& dst) override;
   Ops& ops() override;
+  // A CUDA graph of the work (defined in cuda_graph.cpp).
+  base::Result<std::unique_ptr<Graph>> capture_graph(Stream& stream,
+                                                     const std::function<base::Status()>& record) override;
 
   // How often a stream's scratch memory grew (tests: a warm decode loop must not grow it).
   static int64_t num_scratch_growths(const Stream& stream);
