@@ -1,5 +1,6 @@
 // `fovea run --model DIR (--messages FILE.json | --prompt TEXT [--image FILE]...) [--tools FILE.json]
-// [--kwargs JSON] [--max-tokens N] [--temperature T] [--seed S] [--json]`: one chat request through the whole engine
+// [--kwargs JSON] [--max-tokens N] [--temperature T] [--seed S] [--device D] [--load-format dummy]
+// [--max-model-len N|auto] [--chat-template T] [--json]`: one chat request through the whole engine
 // (template, tokenizer, images, scheduler, model, sampler); prints the answer, or with --json one line
 // {"text", "token_ids", "prompt_tokens", "timings"}. Must not contain engine logic (engine::Engine does it all).
 #include <chrono>
@@ -13,6 +14,8 @@
 #include "base/file_util.h"
 #include "cli/command_registry.h"
 #include "engine/runtime/engine.h"
+#include "serve/engine_options.h"
+#include "serve/human_readable_int.h"
 
 namespace fovea::cli {
 namespace {
@@ -53,10 +56,20 @@ class RunCommand : public Command {
                                      "Sampling temperature (0: greedy; default: the model's generation config)");
     app.add_option_function<int64_t>("--seed", [this](const int64_t& value) { seed_ = value; }, "Sampling seed");
     app.add_option("--dtype", dtype_, "Activation dtype: auto, bfloat16, float16 or float32")->capture_default_str();
-    app.add_option_function<int64_t>("--max-model-len", [this](const int64_t& value) { max_model_len_ = value; },
-                                      "Context length (default: the model's)");
+    app.add_option("--device", device_, "auto, cpu, cuda or cuda:N (auto: cuda when there is one)")
+        ->capture_default_str();
+    app.add_option("--load-format", load_format_, "auto, safetensors or dummy (seeded random weights)")
+        ->capture_default_str();
+    app.add_option("--max-model-len", max_model_len_text_,
+                   "Context length: tokens (also 128k), or auto for the longest that fits (default: the model's)");
+    app.add_option("--gpu-memory-utilization", memory_utilization_,
+                   "Share of the GPU's memory (on the CPU: of half the free memory) fovea may use")
+        ->capture_default_str()
+        ->check(CLI::Range(0.01, 1.0));
+    app.add_option("--chat-template", chat_template_, "Chat template file, or the template itself (vLLM's rule)");
     app.add_option("--threads", num_threads_, "CPU threads (0: all cores)")->capture_default_str();
     app.add_flag("--ignore-eos", ignore_eos_, "Keep generating past the end-of-sequence token");
+    app.add_flag("--enforce-eager", enforce_eager_, "Run decode steps op by op, without CUDA graphs (as vLLM's)");
     app.add_flag("--json", json_, "Print one JSON line: text, token_ids, prompt_tokens, timings");
   }
 
@@ -103,13 +116,35 @@ class RunCommand : public Command {
     return request;
   }
 
+  // --max-model-len: a token count (vLLM's forms: 131072, 128k, 128K) or auto / -1.
+  base::Status set_max_model_len(engine::EngineConfig& config) const {
+    if (max_model_len_text_.empty()) return base::Status();
+    if (max_model_len_text_ == "auto" || max_model_len_text_ == "-1") {
+      config.max_model_len_auto_fit = true;
+      return base::Status();
+    }
+    base::Result<int64_t> tokens = serve::parse_human_readable_int(max_model_len_text_);
+    if (!tokens.ok()) return base::invalid_argument("--max-model-len: {}", tokens.status().message());
+    config.max_model_len = *tokens;
+    return base::Status();
+  }
+
   base::Status execute() {
     FOVEA_ASSIGN_OR_RETURN(text::ChatRenderRequest chat, chat_request());
     engine::EngineConfig config;
     config.model_dir = model_dir_;
+    config.device = device_;
     config.dtype = dtype_;
-    config.max_model_len = max_model_len_;
+    config.load_format = load_format_;
+    FOVEA_RETURN_IF_ERROR(set_max_model_len(config));
+    config.memory_utilization = memory_utilization_;
+    config.kv_cache_sizer = serve::size_engine_kv_cache;
+    if (!chat_template_.empty()) {
+      FOVEA_ASSIGN_OR_RETURN(config.chat_template, serve::read_chat_template_flag(chat_template_));
+    }
+    if (seed_) config.seed = static_cast<uint64_t>(*seed_);
     config.num_threads = num_threads_;
+    config.enforce_eager = enforce_eager_;
     config.max_num_seqs = 1;
     // The user's own files: any local image is allowed.
     config.media.allowed_local_media_path = "/";
@@ -177,9 +212,14 @@ class RunCommand : public Command {
   std::optional<double> temperature_;
   std::optional<int64_t> seed_;
   std::string dtype_ = "auto";
-  std::optional<int64_t> max_model_len_;
+  std::string device_ = "auto";
+  std::string load_format_ = "auto";
+  std::string max_model_len_text_;
+  double memory_utilization_ = 0.92;
+  std::string chat_template_;
   int num_threads_ = 0;
   bool ignore_eos_ = false;
+  bool enforce_eager_ = false;
   bool json_ = false;
 };
 

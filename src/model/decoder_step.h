@@ -21,8 +21,8 @@ struct VisualRows {
 };
 
 // One step: B sequences, T tokens. Sequence b owns batch rows [query_start_loc[b], query_start_loc[b + 1]) and has
-// seq_lens[b] tokens in the cache after this step (the new ones included). The spans must stay valid (and
-// unchanged) until the backend's stream is synchronized.
+// seq_lens[b] tokens in the cache after this step (the new ones included). The spans must stay valid until
+// forward returns (the decoder packs them into its own staging and uploads that in one copy).
 struct DecoderStep {
   std::span<const int32_t> token_ids;        // [T]
   std::span<const int32_t> positions;        // qwen3: [T]; qwen3_vl: [3 * T], rows t, h, w (mrope_positions.h)

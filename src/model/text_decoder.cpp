@@ -1,6 +1,8 @@
-// TextDecoder: step validation, metadata upload and the per-layer op sequence (HF Qwen3DecoderLayer order).
+// TextDecoder: step validation, metadata upload (one packed copy), the per-layer op sequence (HF
+// Qwen3DecoderLayer order), and the padded decode path that records and replays graphs.
 #include "model/text_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "backend/op_checks.h"
@@ -13,6 +15,8 @@ using backend::Tensor;
 
 struct TextDecoder::StepViews {
   int64_t num_tokens = 0;
+  int64_t num_logits = 0;
+  int64_t num_metadata = 0;  // i32 elements of ws_.metadata the step's arrays span
   Tensor token_ids;     // [T] i32
   Tensor positions;     // [T] or [3, T] i32
   Tensor slot_mapping;  // [T] i32
@@ -80,6 +84,7 @@ base::Result<std::unique_ptr<TextDecoder>> TextDecoder::create(backend::Backend&
   ArenaCarver carver(decoder->buffer_.get());
   decoder->ws_ = TextWorkspace::carve(carver, config.text_config, act, limits);
   decoder->workspace_bytes_ = bytes;
+  decoder->metadata_host_.resize(static_cast<size_t>(text_metadata_capacity(limits)));
   return decoder;
 }
 
@@ -144,22 +149,16 @@ base::Status TextDecoder::validate(const DecoderStep& step, const KvCache& cache
   return base::Status();
 }
 
-base::Status TextDecoder::upload_metadata(const DecoderStep& step, const StepViews& views) {
-  backend::Stream& stream = backend_->default_stream();
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.token_ids.data(), views.token_ids));
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.positions.data(), views.positions));
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.slot_mapping.data(), views.slot_mapping));
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.query_start_loc.data(), views.batch.query_start_loc));
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.seq_lens.data(), views.batch.seq_lens));
-  FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.block_tables.data(), views.batch.block_tables));
-  if (!step.logits_rows.empty()) {
-    FOVEA_RETURN_IF_ERROR(backend_->copy_from_host(stream, step.logits_rows.data(), views.logits_rows));
+void TextDecoder::set_decode_graph_mode(DecodeGraphMode mode) {
+  if (mode == DecodeGraphMode::kGraphs && backend_->device().kind != backend::DeviceKind::kCuda) {
+    mode = DecodeGraphMode::kOff;
   }
-  return base::Status();
+  graph_mode_ = mode;
+  // kOff keeps the graphs captured so far: switching back replays them.
+  if (mode != DecodeGraphMode::kOff && graphs_ == nullptr) graphs_ = std::make_unique<DecoderStepGraphs>(limits_);
 }
 
-base::Result<Tensor> TextDecoder::forward(const DecoderStep& step, const KvCache& cache) {
-  FOVEA_RETURN_IF_ERROR(validate(step, cache));
+TextDecoder::StepViews TextDecoder::make_views(const DecoderStep& step) const {
   const io::TextConfig& text = *config_;
   const auto num_tokens = static_cast<int64_t>(step.token_ids.size());
   const auto num_seqs = static_cast<int64_t>(step.seq_lens.size());
@@ -169,14 +168,21 @@ base::Result<Tensor> TextDecoder::forward(const DecoderStep& step, const KvCache
 
   StepViews views;
   views.num_tokens = num_tokens;
-  views.token_ids = prefix_view(ws_.token_ids, {num_tokens});
-  views.positions =
-      uses_mrope() ? prefix_view(ws_.positions, {3, num_tokens}) : prefix_view(ws_.positions, {num_tokens});
-  views.slot_mapping = prefix_view(ws_.slot_mapping, {num_tokens});
-  views.logits_rows = prefix_view(ws_.logits_rows, {static_cast<int64_t>(step.logits_rows.size())});
-  views.batch.query_start_loc = prefix_view(ws_.query_start_loc, {num_seqs + 1});
-  views.batch.seq_lens = prefix_view(ws_.seq_lens, {num_seqs});
-  views.batch.block_tables = prefix_view(ws_.block_tables, {num_seqs, step.blocks_per_seq});
+  views.num_logits = static_cast<int64_t>(step.logits_rows.size());
+  // The metadata arrays one after the other, each on kMetadataAlignment (text_metadata_capacity has room).
+  auto take = [&](tensor::Shape shape) {
+    const int64_t count = shape.numel();
+    const Tensor region = ws_.metadata.slice_rows(views.num_metadata, count);
+    views.num_metadata += (count + kMetadataAlignment - 1) / kMetadataAlignment * kMetadataAlignment;
+    return reshaped_or_die(region, std::move(shape));
+  };
+  views.token_ids = take({num_tokens});
+  views.positions = uses_mrope() ? take({3, num_tokens}) : take({num_tokens});
+  views.slot_mapping = take({num_tokens});
+  views.batch.query_start_loc = take({num_seqs + 1});
+  views.batch.seq_lens = take({num_seqs});
+  views.logits_rows = take({views.num_logits});
+  views.batch.block_tables = take({num_seqs, step.blocks_per_seq});
   views.batch.max_query_len = step.max_query_len;
   views.batch.max_seq_len = step.max_seq_len;
   views.hidden = ws_.hidden.slice_rows(0, num_tokens);
@@ -194,25 +200,80 @@ base::Result<Tensor> TextDecoder::forward(const DecoderStep& step, const KvCache
   views.up = ws_.up.slice_rows(0, num_tokens);
   views.cos = ws_.cos.slice_rows(0, num_tokens);
   views.sin = ws_.sin.slice_rows(0, num_tokens);
-  FOVEA_RETURN_IF_ERROR(upload_metadata(step, views));
+  return views;
+}
 
+base::Status TextDecoder::upload_metadata(const DecoderStep& step, const StepViews& views) {
+  // Packed on the host as in ws_.metadata, then one copy: a decode step's metadata is a few hundred bytes, and
+  // one small pageable copy costs less than seven. The driver stages pageable bytes before the call returns, so
+  // metadata_host_ (and the step's spans) may change right after.
+  auto put = [&](std::span<const int32_t> values, const Tensor& region) {
+    const int64_t first = (region.offset_bytes - ws_.metadata.offset_bytes) / static_cast<int64_t>(sizeof(int32_t));
+    std::copy(values.begin(), values.end(), metadata_host_.begin() + first);
+  };
+  put(step.token_ids, views.token_ids);
+  put(step.positions, views.positions);
+  put(step.slot_mapping, views.slot_mapping);
+  put(step.query_start_loc, views.batch.query_start_loc);
+  put(step.seq_lens, views.batch.seq_lens);
+  put(step.logits_rows, views.logits_rows);
+  put(step.block_tables, views.batch.block_tables);
+  return backend_->copy_from_host(backend_->default_stream(), metadata_host_.data(),
+                                  ws_.metadata.slice_rows(0, views.num_metadata));
+}
+
+base::Result<Tensor> TextDecoder::forward(const DecoderStep& step, const KvCache& cache) {
+  FOVEA_RETURN_IF_ERROR(validate(step, cache));
+  if (graph_mode_ != DecodeGraphMode::kOff) {
+    const DecoderStep* padded = graphs_->pad(step, cache.layers.front().block_size());
+    if (padded != nullptr) return forward_padded(*padded, cache, static_cast<int64_t>(step.logits_rows.size()));
+  }
+  const StepViews views = make_views(step);
+  FOVEA_RETURN_IF_ERROR(upload_metadata(step, views));
+  FOVEA_RETURN_IF_ERROR(enqueue_step(step.visual, views, cache));
+  return ws_.logits.slice_rows(0, views.num_logits);
+}
+
+base::Result<Tensor> TextDecoder::forward_padded(const DecoderStep& padded, const KvCache& cache, int64_t num_logits) {
+  const StepViews views = make_views(padded);
+  FOVEA_RETURN_IF_ERROR(upload_metadata(padded, views));
+  backend::Stream& stream = backend_->default_stream();
+  const bool use_graphs = graph_mode_ == DecodeGraphMode::kGraphs;
+  if (use_graphs) {
+    backend::Graph* graph = graphs_->find(cache);
+    if (graph != nullptr) {
+      FOVEA_RETURN_IF_ERROR(graph->replay(stream));
+      return ws_.logits.slice_rows(0, num_logits);
+    }
+  }
+  // First step of a bucket: run it op by op (which also sizes the stream's scratch for these shapes), then record
+  // the same ops over the same buffers; later steps of the bucket only upload metadata and replay.
+  FOVEA_RETURN_IF_ERROR(enqueue_step({}, views, cache));
+  if (use_graphs && !graphs_->capture_failed()) {
+    graphs_->store(backend_->capture_graph(stream, [&] { return enqueue_step({}, views, cache); }));
+  }
+  return ws_.logits.slice_rows(0, num_logits);
+}
+
+base::Status TextDecoder::enqueue_step(std::span<const VisualRows> visual, const StepViews& views,
+                                       const KvCache& cache) {
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
   FOVEA_RETURN_IF_ERROR(ops.embedding(stream, weights_->embed_tokens, views.token_ids, views.hidden));
-  for (const VisualRows& rows : step.visual) {
+  for (const VisualRows& rows : visual) {
     const Tensor target = views.hidden.slice_rows(rows.first_row, rows.embeds.dim(0));
     FOVEA_RETURN_IF_ERROR(backend_->copy(stream, rows.embeds, target));
   }
   FOVEA_RETURN_IF_ERROR(ops.rope_cos_sin(stream, views.positions, rope_, views.cos, views.sin));
   for (size_t layer_idx = 0; layer_idx < weights_->layers.size(); ++layer_idx) {
     FOVEA_RETURN_IF_ERROR(run_layer(views, weights_->layers[layer_idx], cache.layers[layer_idx]));
-    for (const VisualRows& rows : step.visual) {
+    for (const VisualRows& rows : visual) {
       if (layer_idx >= rows.deepstack.size()) continue;
       const Tensor target = views.hidden.slice_rows(rows.first_row, rows.embeds.dim(0));
       FOVEA_RETURN_IF_ERROR(ops.add(stream, target, rows.deepstack[layer_idx], target));
     }
   }
-  return compute_logits(views, static_cast<int64_t>(step.logits_rows.size()));
+  return enqueue_logits(views);
 }
 
 base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWeights& layer,
@@ -246,24 +307,21 @@ base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWe
   return ops.add(stream, views.hidden, views.normed, views.hidden);
 }
 
-base::Result<Tensor> TextDecoder::compute_logits(const StepViews& views, int64_t num_logits) {
+base::Status TextDecoder::enqueue_logits(const StepViews& views) {
+  const int64_t num_logits = views.num_logits;
+  if (num_logits == 0) return base::Status();
   const Tensor logits = ws_.logits.slice_rows(0, num_logits);
-  if (num_logits == 0) return logits;
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
   // Only the requested rows go through the final norm and lm_head (HF's logits_to_keep; norms are per row).
   const Tensor last = ws_.last_hidden.slice_rows(0, num_logits);
   FOVEA_RETURN_IF_ERROR(ops.embedding(stream, views.hidden, views.logits_rows, last));
   FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, last, weights_->norm, static_cast<float>(config_->rms_norm_eps), last));
-  if (act_ == tensor::DType::kF32) {
-    FOVEA_RETURN_IF_ERROR(ops.linear(stream, last, weights_->lm_head, nullptr, logits));
-    return logits;
-  }
+  if (act_ == tensor::DType::kF32) return ops.linear(stream, last, weights_->lm_head, nullptr, logits);
   // HF computes logits in the activation dtype; the f32 copy is only for the sampler.
   const Tensor logits_act = ws_.logits_act.slice_rows(0, num_logits);
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, last, weights_->lm_head, nullptr, logits_act));
-  FOVEA_RETURN_IF_ERROR(ops.convert(stream, logits_act, logits));
-  return logits;
+  return ops.convert(stream, logits_act, logits);
 }
 
 }  // namespace fovea::model

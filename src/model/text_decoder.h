@@ -6,11 +6,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "backend/backend.h"
 #include "base/status.h"
 #include "io/model_config.h"
 #include "model/decoder_step.h"
+#include "model/decoder_step_graphs.h"
 #include "model/kv_cache.h"
 #include "model/model_options.h"
 #include "model/text_weights.h"
@@ -28,7 +31,15 @@ class TextDecoder {
   // Runs one step. Returns the logits of step.logits_rows, [num_logits, vocab] f32: a view into the workspace,
   // valid until the next forward (read it after synchronizing the default stream). A step that breaks the limits or
   // is inconsistent (span sizes, rows out of range, a cache of another shape) is an error, nothing is computed.
+  // Pure decode steps follow the decode graph mode (kOff: as given); the step's host arrays are consumed before
+  // forward returns.
   base::Result<backend::Tensor> forward(const DecoderStep& step, const KvCache& cache);
+
+  // kGraphs needs a backend that captures graphs (CUDA); on others it means kOff. Default kOff.
+  void set_decode_graph_mode(DecodeGraphMode mode);
+  DecodeGraphMode decode_graph_mode() const { return graph_mode_; }
+  // Buckets and captured graphs (nullptr until a mode other than kOff was set).
+  const DecoderStepGraphs* decode_graphs() const { return graphs_.get(); }
 
   tensor::DType activation_dtype() const { return act_; }
   const TextLimits& limits() const { return limits_; }
@@ -42,9 +53,14 @@ class TextDecoder {
   struct StepViews;  // per-step views of the workspace (text_decoder.cpp)
 
   base::Status validate(const DecoderStep& step, const KvCache& cache) const;
+  StepViews make_views(const DecoderStep& step) const;
   base::Status upload_metadata(const DecoderStep& step, const StepViews& views);
+  // Every op of the step after the metadata upload: what a graph records.
+  base::Status enqueue_step(std::span<const VisualRows> visual, const StepViews& views, const KvCache& cache);
   base::Status run_layer(const StepViews& views, const DecoderLayerWeights& layer, const backend::PagedKvCache& cache);
-  base::Result<backend::Tensor> compute_logits(const StepViews& views, int64_t num_logits);
+  base::Status enqueue_logits(const StepViews& views);
+  // A padded decode step: graph replay, or op by op (and captured, in kGraphs, when its bucket has no graph yet).
+  base::Result<backend::Tensor> forward_padded(const DecoderStep& padded, const KvCache& cache, int64_t num_logits);
 
   backend::Backend* backend_;     // not owned
   const io::TextConfig* config_;  // not owned (the model's config)
@@ -56,6 +72,9 @@ class TextDecoder {
   std::unique_ptr<backend::Buffer> buffer_;  // owned: the workspace allocation
   TextWorkspace ws_;                         // views into buffer_
   uint64_t workspace_bytes_ = 0;
+  std::vector<int32_t> metadata_host_;  // [text_metadata_capacity] the step's metadata, packed as in ws_.metadata
+  DecodeGraphMode graph_mode_ = DecodeGraphMode::kOff;
+  std::unique_ptr<DecoderStepGraphs> graphs_;  // made when a mode other than kOff is first set
 };
 
 }  // namespace fovea::model

@@ -13,13 +13,7 @@ TextWorkspace TextWorkspace::carve(ArenaCarver& carver, const io::TextConfig& co
   const int64_t hidden = config.hidden_size;
   const int64_t hd = config.head_dim;
   TextWorkspace ws;
-  ws.token_ids = carver.take(DType::kI32, {tokens});
-  ws.positions = carver.take(DType::kI32, {3 * tokens});
-  ws.slot_mapping = carver.take(DType::kI32, {tokens});
-  ws.query_start_loc = carver.take(DType::kI32, {seqs + 1});
-  ws.seq_lens = carver.take(DType::kI32, {seqs});
-  ws.block_tables = carver.take(DType::kI32, {seqs * limits.max_blocks_per_seq});
-  ws.logits_rows = carver.take(DType::kI32, {seqs});
+  ws.metadata = carver.take(DType::kI32, {text_metadata_capacity(limits)});
   ws.hidden = carver.take(act, {tokens, hidden});
   ws.normed = carver.take(act, {tokens, hidden});
   ws.qkv = carver.take(act, {tokens, (config.num_attention_heads + 2 * config.num_key_value_heads) * hd});
@@ -32,6 +26,13 @@ TextWorkspace TextWorkspace::carve(ArenaCarver& carver, const io::TextConfig& co
   if (act != DType::kF32) ws.logits_act = carver.take(act, {seqs, config.vocab_size});
   ws.logits = carver.take(DType::kF32, {seqs, config.vocab_size});
   return ws;
+}
+
+int64_t text_metadata_capacity(const TextLimits& limits) {
+  constexpr int64_t kNumArrays = 7;
+  const int64_t tokens = limits.max_num_batched_tokens;
+  const int64_t seqs = limits.max_num_seqs;
+  return 5 * tokens + 3 * seqs + 1 + seqs * limits.max_blocks_per_seq + kNumArrays * kMetadataAlignment;
 }
 
 base::Result<uint64_t> text_workspace_bytes(const io::TextConfig& config, tensor::DType act, const TextLimits& limits) {

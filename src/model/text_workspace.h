@@ -15,14 +15,9 @@
 namespace fovea::model {
 
 struct TextWorkspace {
-  // Step metadata (host arrays are copied here; per-step views are prefixes of these regions).
-  backend::Tensor token_ids;        // [Tmax] i32
-  backend::Tensor positions;        // [3 * Tmax] i32 (qwen3 uses the first Tmax)
-  backend::Tensor slot_mapping;     // [Tmax] i32
-  backend::Tensor query_start_loc;  // [Bmax + 1] i32
-  backend::Tensor seq_lens;         // [Bmax] i32
-  backend::Tensor block_tables;     // [Bmax * max_blocks_per_seq] i32
-  backend::Tensor logits_rows;      // [Bmax] i32
+  // Step metadata: token ids, positions, slot mapping, query_start_loc, seq_lens, logits rows and block tables of
+  // one step packed one after the other (text_decoder.cpp lays them out), so a step uploads them in one copy.
+  backend::Tensor metadata;  // [text_metadata_capacity(limits)] i32
   // Activations of the layer loop.
   backend::Tensor hidden;  // [Tmax, H] act: the residual stream
   backend::Tensor normed;  // [Tmax, H] act: norm outputs, then o_proj / down_proj outputs
@@ -42,6 +37,10 @@ struct TextWorkspace {
   static TextWorkspace carve(ArenaCarver& carver, const io::TextConfig& config, tensor::DType act,
                              const TextLimits& limits);
 };
+
+// Elements of TextWorkspace::metadata: room for every array at the limits, each starting on kMetadataAlignment.
+inline constexpr int64_t kMetadataAlignment = 16;  // i32 elements (64 bytes)
+int64_t text_metadata_capacity(const TextLimits& limits);
 
 // Bytes of the workspace for these limits; an error for limits below 1 or too large to address.
 base::Result<uint64_t> text_workspace_bytes(const io::TextConfig& config, tensor::DType act, const TextLimits& limits);

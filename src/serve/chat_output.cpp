@@ -91,9 +91,7 @@ std::vector<ChatDelta> ChatOutput::add(const engine::RequestUpdate& update) {
       has_payload = true;
     }
     if (choice.finish != engine::FinishKind::kNone && !state.finish) {
-      FinishReason reason = finish_reason_from_engine(choice.finish);
-      // vLLM reports "tool_calls" whenever the parser found calls in a choice that ended normally.
-      if (reason == FinishReason::kStop && !state.tool_calls.empty()) reason = FinishReason::kToolCalls;
+      const FinishReason reason = finish_reason_from_engine(choice.finish);
       state.finish = reason;
       state.stop.stop_string = choice.stop_string;
       if (choice.stop_token_id) state.stop.stop_token_id = *choice.stop_token_id;
@@ -104,6 +102,11 @@ std::vector<ChatDelta> ChatOutput::add(const engine::RequestUpdate& update) {
     }
     if (has_payload) deltas.push_back(std::move(delta));
   }
+  for (const engine::ChoiceAnswer& answer : update.answers) {
+    if (answer.index >= 0 && static_cast<size_t>(answer.index) < states_.size()) {
+      states_[static_cast<size_t>(answer.index)].answer = answer;
+    }
+  }
   return deltas;
 }
 
@@ -113,10 +116,22 @@ std::vector<ChatChoice> ChatOutput::choices() const {
     const ChoiceState& state = states_[idx];
     ChatChoice choice;
     choice.index = static_cast<int32_t>(idx);
-    if (!state.content.empty() || state.tool_calls.empty()) choice.content = state.content;
-    if (!state.reasoning.empty()) choice.reasoning = state.reasoning;
-    choice.tool_calls = state.tool_calls;
     choice.finish_reason = state.finish.value_or(FinishReason::kAbort);
+    if (state.answer) {
+      // vLLM's non-streaming message parses the whole text again (see engine::ChoiceAnswer).
+      choice.content = state.answer->content;
+      if (state.answer->reasoning && options_.include_reasoning) choice.reasoning = state.answer->reasoning;
+      for (const engine::ToolCall& call : state.answer->tool_calls) {
+        choice.tool_calls.push_back({call.id, call.name, call.arguments});
+      }
+      if (choice.finish_reason != FinishReason::kError) {
+        choice.finish_reason = finish_reason_from_engine(state.answer->finish);
+      }
+    } else {
+      if (!state.content.empty() || state.tool_calls.empty()) choice.content = state.content;
+      if (!state.reasoning.empty()) choice.reasoning = state.reasoning;
+      choice.tool_calls = state.tool_calls;
+    }
     choice.stop_reason = state.stop;
     if (options_.logprobs) choice.logprobs = state.logprobs;
     if (options_.return_token_ids) choice.token_ids = state.token_ids;

@@ -1,6 +1,7 @@
-// Turns the engine's RequestUpdates for one chat request into OpenAI output: the accumulated choices of a
-// non-streaming answer, and the per-update deltas of a stream (the role first, then content, reasoning, tool-call
-// pieces, logprobs, the finish). Must not contain HTTP transport, SSE framing or engine calls.
+// Turns the engine's RequestUpdates for one chat request into OpenAI output: the choices of a non-streaming answer
+// (the engine's ChoiceAnswer for message and finish_reason, the accumulated logprobs and ids), and the per-update
+// deltas of a stream (the role first, then content, reasoning, tool-call pieces, logprobs, the finish). Must not
+// contain HTTP transport, SSE framing or engine calls.
 #pragma once
 
 #include <optional>
@@ -44,6 +45,7 @@ class ChatOutput {
     std::vector<int64_t> token_ids;
     std::optional<FinishReason> finish;
     StopReason stop;
+    std::optional<engine::ChoiceAnswer> answer;  // the non-streaming message, once the choice finished
   };
 
   ChatOutputOptions options_;

@@ -104,7 +104,8 @@ nlohmann::ordered_json build_chat_chunk(const ResponseIdentity& identity, const 
         }
         nlohmann::ordered_json function = nlohmann::ordered_json::object();
         if (!call.name.empty()) function["name"] = call.name;
-        function["arguments"] = call.arguments;
+        // As vLLM's hermes stream: the first piece of a call carries only the name, later ones only arguments.
+        if (call.name.empty() || !call.arguments.empty()) function["arguments"] = call.arguments;
         call_json["function"] = std::move(function);
         calls.push_back(std::move(call_json));
       }

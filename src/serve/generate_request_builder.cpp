@@ -172,6 +172,10 @@ ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatComplet
   chat.add_generation_prompt = request.add_generation_prompt;
   chat.extra_kwargs = template_kwargs(defaults, request.chat_template_kwargs);
   if (request.reasoning_effort) chat.extra_kwargs["reasoning_effort"] = reasoning_effort_name(*request.reasoning_effort);
+  if (auto thinking = chat.extra_kwargs.find("enable_thinking");
+      thinking != chat.extra_kwargs.end() && thinking->is_boolean()) {
+    out.output.enable_thinking = thinking->get<bool>();
+  }
   out.prompt.chat = std::move(chat);
   out.prompt.image_sizes.min_pixels = request.mm_processor_kwargs.min_pixels;
   out.prompt.image_sizes.max_pixels = request.mm_processor_kwargs.max_pixels;

@@ -31,6 +31,12 @@ ApiError submit_error(const base::Status& status) {
     error.message = scrub_internal_details(status.message());
     return error;
   }
+  // The engine's kOutOfRange: the prompt (plus the requested max_tokens) does not fit in --max-model-len.
+  if (status.code() == base::StatusCode::kOutOfRange) {
+    ApiError error = bad_request(scrub_internal_details(status.message()));
+    error.code = "context_length_exceeded";
+    return error;
+  }
   return api_error_from_status(status);
 }
 

@@ -74,6 +74,11 @@ const std::string& ServeConfig::primary_model_name() const {
 
 bool ServeConfig::chat_template_is_inline() const { return chat_template.find_first_of("{}\n") != std::string::npos; }
 
+std::string ServeConfig::device_spec() const {
+  if (device == DeviceKind::kCuda && cuda_device_index > 0) return fmt::format("cuda:{}", cuda_device_index);
+  return device_name(device);
+}
+
 const char* model_dtype_name(ModelDtype dtype) {
   switch (dtype) {
     case ModelDtype::kAuto:
@@ -325,7 +330,7 @@ nlohmann::ordered_json serve_config_to_json(const ServeConfig& config) {
       break;
   }
   out["override-generation-config"] = nlohmann::ordered_json::parse(dump_json(config.override_generation_config));
-  out["device"] = device_name(config.device);
+  out["device"] = config.device_spec();
   out["load-format"] = load_format_name(config.load_format);
 
   out["host"] = config.host.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(config.host);
@@ -358,12 +363,15 @@ nlohmann::ordered_json serve_config_to_json(const ServeConfig& config) {
   out["tensor-parallel-size"] = config.tensor_parallel_size;
   out["block-size"] = config.block_size;
   out["enable-prefix-caching"] = config.enable_prefix_caching;
+  out["enforce-eager"] = config.enforce_eager;
 
   out["limit-mm-per-prompt"] = mm_limits_to_json(config.limit_mm_per_prompt);
   out["mm-encoder-tp-mode"] = mm_encoder_tp_mode_name(config.mm_encoder_tp_mode);
   out["mm-processor-kwargs"] = mm_processor_kwargs_to_json(config.mm_processor_kwargs);
   out["allowed-local-media-path"] = config.allowed_local_media_path;
   out["allowed-media-domains"] = string_list_json(config.allowed_media_domains);
+  out["media-fetch-timeout"] = config.media_fetch_timeout_s ? nlohmann::ordered_json(*config.media_fetch_timeout_s)
+                                                           : nlohmann::ordered_json(nullptr);
 
   out["chat-template"] =
       config.chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(config.chat_template);

@@ -42,6 +42,7 @@ struct ServeConfig {
   std::string generation_config_dir;                                     // with kFolder
   nlohmann::json override_generation_config = nlohmann::json::object();  // e.g. {"temperature": 0.7}
   DeviceKind device = DeviceKind::kAuto;
+  int32_t cuda_device_index = 0;  // --device cuda:N (with kCuda)
   LoadFormat load_format = LoadFormat::kAuto;
 
   // HTTP server.
@@ -73,13 +74,17 @@ struct ServeConfig {
   int32_t tensor_parallel_size = 1;
   int32_t block_size = 16;
   bool enable_prefix_caching = true;
+  bool enforce_eager = false;  // decode steps op by op, no CUDA graphs (vLLM's --enforce-eager)
 
   // Multimodal.
   MmLimits limit_mm_per_prompt;
   MmEncoderTpMode mm_encoder_tp_mode = MmEncoderTpMode::kWeights;
   MmProcessorKwargs mm_processor_kwargs;
   std::string allowed_local_media_path;            // empty: file:// URLs refused
-  std::vector<std::string> allowed_media_domains;  // empty: any domain
+  std::vector<std::string> allowed_media_domains;  // empty: http(s) image URLs refused
+  // --media-fetch-timeout, else env FOVEA_IMAGE_FETCH_TIMEOUT or VLLM_IMAGE_FETCH_TIMEOUT (seconds); unset: the
+  // engine's default (engine::MediaAccess::fetch_timeout_ms).
+  std::optional<double> media_fetch_timeout_s;
 
   // Chat.
   std::string chat_template;  // empty: the model's; a path, or the template itself when it holds '{', '}' or '\n'
@@ -97,6 +102,8 @@ struct ServeConfig {
   const std::string& primary_model_name() const;
   // The chat_template string is the template itself rather than a file path (vLLM's rule).
   bool chat_template_is_inline() const;
+  // --device as the engine takes it: "auto", "cpu", "cuda" or "cuda:N".
+  std::string device_spec() const;
 };
 
 // Cross-field rules (no file access): ports, tp, memory fraction, batch limits (vLLM's rule

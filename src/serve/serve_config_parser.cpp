@@ -258,6 +258,25 @@ void apply_env_api_keys(ServeConfig& config, const EnvLookup& env, std::vector<s
   }
 }
 
+// vLLM's VLLM_IMAGE_FETCH_TIMEOUT (seconds), or fovea's FOVEA_IMAGE_FETCH_TIMEOUT before it, when no source gave
+// --media-fetch-timeout.
+base::Status apply_env_media_fetch_timeout(ServeConfig& config, const EnvLookup& env, std::vector<std::string>& notes) {
+  if (config.media_fetch_timeout_s) return base::Status::ok_status();
+  for (const char* variable : {"FOVEA_IMAGE_FETCH_TIMEOUT", "VLLM_IMAGE_FETCH_TIMEOUT"}) {
+    const std::optional<std::string> value = env(variable);
+    if (!value || value->empty()) continue;
+    const FlagSpec* spec = find_serve_flag("media-fetch-timeout");
+    FlagValue flag_value;
+    flag_value.text = *value;
+    const base::Status status = spec->set(config, flag_value, notes);
+    if (!status.ok()) return base::invalid_argument("environment variable {}: {}", variable, status.message());
+    notes.push_back(fmt::format("media fetch timeout {} s taken from the environment variable {}",
+                                *config.media_fetch_timeout_s, variable));
+    return base::Status::ok_status();
+  }
+  return base::Status::ok_status();
+}
+
 // Errors are printed as one line ("fovea: error: ..."): a line break typed into a flag name or value must not
 // split it.
 base::Status one_line(const base::Status& status) {
@@ -302,6 +321,7 @@ base::Result<ParsedServeArgs> parse_serve_args_impl(const std::vector<std::strin
   }
   FOVEA_RETURN_IF_ERROR(command_line.apply(parsed.config, parsed.notes));
   apply_env_api_keys(parsed.config, env, parsed.notes);
+  FOVEA_RETURN_IF_ERROR(apply_env_media_fetch_timeout(parsed.config, env, parsed.notes));
   FOVEA_RETURN_IF_ERROR(validate_serve_config(parsed.config));
   return parsed;
 }
@@ -315,6 +335,7 @@ base::Result<ParsedServeArgs> parse_serve_config_yaml_impl(std::string_view yaml
   FOVEA_RETURN_IF_ERROR(file.apply(parsed.config, parsed.notes));
   parsed.config.config_file = std::string(file_label);
   apply_env_api_keys(parsed.config, env, parsed.notes);
+  FOVEA_RETURN_IF_ERROR(apply_env_media_fetch_timeout(parsed.config, env, parsed.notes));
   FOVEA_RETURN_IF_ERROR(validate_serve_config(parsed.config));
   return parsed;
 }

@@ -1,7 +1,7 @@
-// Parses `fovea serve` arguments the way vLLM's `vllm serve` does: a positional model folder (or --model), vLLM's
-// flags in --flag VALUE / --flag=VALUE / --no-flag / --flag.key VALUE forms (underscores allowed for dashes), and
-// --config FILE.yaml with the same keys, where the command line overrides the file. API keys also come from
-// FOVEA_API_KEY (or VLLM_API_KEY) when neither source gives one. Every error is one line that names the flag.
+// Parses `fovea serve` arguments as vLLM's `vllm serve` does: a positional model folder (or --model), --flag VALUE /
+// --flag=VALUE / --no-flag / --flag.key VALUE forms (underscores for dashes), and --config FILE.yaml with the same keys
+// (the command line wins). Unless given, API keys come from FOVEA_API_KEY / VLLM_API_KEY and --media-fetch-timeout
+// from FOVEA_IMAGE_FETCH_TIMEOUT / VLLM_IMAGE_FETCH_TIMEOUT. Every error is one line that names the flag.
 // Must not contain the flags' own checks (serve_flags.cpp) or server start-up.
 #pragma once
 

@@ -1,6 +1,7 @@
 // The flags fovea implements, each with its setter. Names, types, defaults and choices follow vLLM 0.33
 // (vllm/engine/arg_utils.py, vllm/config/*.py, vllm/entrypoints/common/cli_args.py); fovea's own flags are
-// metrics-require-auth, max-queue-len, drain-timeout, request-timeout and max-request-body-bytes.
+// metrics-require-auth, max-queue-len, drain-timeout, request-timeout, max-request-body-bytes and
+// media-fetch-timeout (vLLM reads the latter from VLLM_IMAGE_FETCH_TIMEOUT only).
 // Must not contain token walking or YAML handling.
 #include "serve/serve_flags.h"
 
@@ -288,6 +289,11 @@ base::Status set_allowed_media_domains(ServeConfig& c, const FlagValue& v, Notes
   return base::Status::ok_status();
 }
 
+base::Status set_media_fetch_timeout(ServeConfig& c, const FlagValue& v, Notes&) {
+  FOVEA_ASSIGN_OR_RETURN(c.media_fetch_timeout_s, parse_double_in(v.text, 0.0, 86400.0, false));
+  return base::Status::ok_status();
+}
+
 base::Status set_reasoning_parser(ServeConfig& c, const FlagValue& v, Notes&) {
   return parse_choice<ReasoningParserKind>(
       v.text, {{"qwen3", ReasoningParserKind::kQwen3}, {"deepseek_r1", ReasoningParserKind::kDeepseekR1}},
@@ -463,6 +469,11 @@ base::Status set_enable_prefix_caching(ServeConfig& c, const FlagValue& v, Notes
   return base::Status::ok_status();
 }
 
+base::Status set_enforce_eager(ServeConfig& c, const FlagValue& v, Notes&) {
+  c.enforce_eager = v.switch_on;
+  return base::Status::ok_status();
+}
+
 base::Status set_seed(ServeConfig& c, const FlagValue& v, Notes&) {
   FOVEA_ASSIGN_OR_RETURN(
       c.seed, parse_int_in(v.text, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
@@ -482,6 +493,15 @@ base::Status set_max_logprobs(ServeConfig& c, const FlagValue& v, Notes&) {
 }
 
 base::Status set_device(ServeConfig& c, const FlagValue& v, Notes&) {
+  c.cuda_device_index = 0;
+  constexpr std::string_view kCudaPrefix = "cuda:";
+  if (v.text.starts_with(kCudaPrefix)) {
+    FOVEA_ASSIGN_OR_RETURN(const int64_t index, parse_int_in(std::string_view(v.text).substr(kCudaPrefix.size()), 0,
+                                                             std::numeric_limits<int32_t>::max()));
+    c.device = DeviceKind::kCuda;
+    c.cuda_device_index = static_cast<int32_t>(index);
+    return base::Status::ok_status();
+  }
   return parse_choice<DeviceKind>(v.text,
                                   {{"auto", DeviceKind::kAuto}, {"cpu", DeviceKind::kCpu}, {"cuda", DeviceKind::kCuda}},
                                   {"neuron", "tpu", "xpu", "hpu", "rocm", "openvino"}, "device", c.device);
@@ -625,8 +645,11 @@ const std::vector<FlagSpec> kFlags = {
      set_mm_processor_kwargs},
     {"allowed-local-media-path", "", FlagArity::kValue, "DIR", "folder file:// image URLs may read from",
      set_allowed_local_media_path},
-    {"allowed-media-domains", "", FlagArity::kList, "DOMAIN...", "only these hosts for image URLs",
-     set_allowed_media_domains},
+    {"allowed-media-domains", "", FlagArity::kList, "DOMAIN...",
+     "hosts http(s) image URLs may come from (default none: such URLs are refused)", set_allowed_media_domains},
+    {"media-fetch-timeout", "", FlagArity::kValue, "SECONDS",
+     "fovea: time limit of one http(s) image fetch (also env FOVEA_IMAGE_FETCH_TIMEOUT, VLLM_IMAGE_FETCH_TIMEOUT)",
+     set_media_fetch_timeout},
     {"reasoning-parser", "", FlagArity::kValue, "qwen3|deepseek_r1", "split <think> text into reasoning_content",
      set_reasoning_parser},
     {"enable-auto-tool-choice", "", FlagArity::kSwitch, "", "let the model call tools (needs --tool-call-parser)",
@@ -645,10 +668,12 @@ const std::vector<FlagSpec> kFlags = {
      set_override_generation_config},
     {"enable-prefix-caching", "", FlagArity::kSwitch, "", "reuse KV blocks of shared prefixes (default on)",
      set_enable_prefix_caching},
+    {"enforce-eager", "", FlagArity::kSwitch, "", "decode steps op by op, without CUDA graphs", set_enforce_eager},
     {"seed", "", FlagArity::kValue, "INT", "random seed", set_seed},
     {"block-size", "", FlagArity::kValue, "TOKENS", "tokens per KV block", set_block_size},
     {"max-logprobs", "", FlagArity::kValue, "INT", "most top logprobs a request may ask for", set_max_logprobs},
-    {"device", "", FlagArity::kValue, "auto|cpu|cuda", "where to run", set_device},
+    {"device", "", FlagArity::kValue, "auto|cpu|cuda|cuda:N", "where to run (auto: cuda when there is one)",
+     set_device},
     {"load-format", "", FlagArity::kValue, "auto|safetensors|dummy", "how weights are loaded", set_load_format},
     {"host", "", FlagArity::kValue, "HOST", "address to listen on (default: every interface)", set_host},
     {"port", "", FlagArity::kValue, "PORT", "port to listen on (default 8000)", set_port},

@@ -4,21 +4,25 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
 
-#include "base/file_util.h"
 #include "base/log.h"
+#include "engine/output/output_processor.h"
+#include "engine/output/reasoning_parser.h"
 #include "engine/runtime/engine.h"
 #include "io/chat_template_source.h"
+#include "serve/engine_options.h"
 #include "serve/http_server.h"
 #include "serve/serve_config_parser.h"
 #include "serve/serve_flags.h"
 #include "serve/server_context.h"
 #include "text/chat_template.h"
+#include "text/tokenizer.h"
 
 namespace fovea::serve {
 namespace {
@@ -45,8 +49,9 @@ const char* spdlog_level_name(LogLevel level) {
   return "info";
 }
 
-// The template /tokenize renders: --chat-template (a file or the template itself), else the model folder's.
+// The template /tokenize renders: --chat-template (already read), else the model folder's.
 base::Result<std::unique_ptr<text::ChatTemplate>> load_tokenize_template(const ServeConfig& config,
+                                                                         const std::string& chat_template_override,
                                                                          std::string& bos_token,
                                                                          std::string& eos_token) {
   base::Result<io::ChatTemplateSource> source = io::load_chat_template(config.model);
@@ -56,20 +61,33 @@ base::Result<std::unique_ptr<text::ChatTemplate>> load_tokenize_template(const S
     bos_token = source->bos_token;
     eos_token = source->eos_token;
   }
-  if (!config.chat_template.empty()) {
-    if (config.chat_template_is_inline()) {
-      template_text = config.chat_template;
-    } else {
-      FOVEA_ASSIGN_OR_RETURN(template_text, base::read_file(config.chat_template, uint64_t{16} << 20));
-    }
-  }
+  if (!chat_template_override.empty()) template_text = chat_template_override;
   if (template_text.empty()) return std::unique_ptr<text::ChatTemplate>();
   FOVEA_ASSIGN_OR_RETURN(text::ChatTemplate chat_template, text::ChatTemplate::create(template_text));
   return std::make_unique<text::ChatTemplate>(std::move(chat_template));
 }
 
+// vLLM refuses at start-up what its parsers could never do on this tokenizer: --reasoning-parser needs <think> and
+// </think> (engine::check_output_parsers), the hermes --tool-call-parser <tool_call> and </tool_call>.
+base::Status check_output_parser_tokens(const ServeConfig& config, const text::Tokenizer& tokenizer) {
+  if (config.reasoning_parser != ReasoningParserKind::kNone) {
+    FOVEA_ASSIGN_OR_RETURN(engine::ReasoningParserKind kind,
+                           engine::parse_reasoning_parser_name(reasoning_parser_name(config.reasoning_parser)));
+    FOVEA_RETURN_IF_ERROR(engine::check_output_parsers(tokenizer, kind));
+  }
+  if (config.tool_call_parser == ToolCallParserKind::kHermes &&
+      (!tokenizer.token_to_id("<tool_call>").has_value() || !tokenizer.token_to_id("</tool_call>").has_value())) {
+    return base::invalid_argument(
+        "--tool-call-parser hermes needs the tokens <tool_call> and </tool_call>, but the model's tokenizer has no "
+        "such tokens; drop the flag for this model.");
+  }
+  return base::Status::ok_status();
+}
+
 void log_startup(const engine::EngineInfo& info, const std::string& address) {
   FOVEA_LOG_INFO("architecture: {}", info.architecture);
+  FOVEA_LOG_INFO("device: {}", info.device);
+  if (info.load_format == "dummy") FOVEA_LOG_INFO("weights: dummy (seeded random, --load-format dummy)");
   FOVEA_LOG_INFO("quantization: {}", info.quantization.empty() ? "none" : info.quantization);
   FOVEA_LOG_INFO("dtype: {}", info.dtype);
   FOVEA_LOG_INFO("KV cache dtype: {}", info.kv_cache_dtype);
@@ -90,31 +108,6 @@ sigset_t shutdown_signals() {
 
 }  // namespace
 
-engine::EngineConfig engine_config_from_serve_config(const ServeConfig& config) {
-  engine::EngineConfig out;
-  out.model_dir = config.model;
-  out.device = device_name(config.device);
-  out.dtype = model_dtype_name(config.dtype);
-  out.kv_cache_dtype = kv_cache_dtype_name(config.kv_cache_dtype);
-  out.max_model_len = config.max_model_len_tokens;
-  out.block_size = config.block_size;
-  out.num_kv_blocks = config.num_gpu_blocks_override;
-  out.kv_cache_memory_bytes = config.kv_cache_memory_bytes;
-  out.memory_utilization = config.gpu_memory_utilization;
-  if (config.max_num_seqs) out.max_num_seqs = *config.max_num_seqs;
-  if (config.max_num_batched_tokens) out.max_num_batched_tokens = *config.max_num_batched_tokens;
-  out.max_num_queued_requests = config.max_num_queued_reqs;
-  out.enable_prefix_caching = config.enable_prefix_caching;
-  out.max_images_per_prompt = config.limit_mm_per_prompt.num_images;
-  out.min_pixels = config.mm_processor_kwargs.min_pixels;
-  out.max_pixels = config.mm_processor_kwargs.max_pixels;
-  out.use_generation_config = config.generation_config != GenerationConfigSource::kVllm;
-  if (config.quantization != QuantizationMethod::kAuto) out.quantization = quantization_name(config.quantization);
-  out.media.allowed_local_media_path = config.allowed_local_media_path;
-  out.media.allowed_media_domains = config.allowed_media_domains;
-  return out;
-}
-
 int run_serve(const std::vector<std::string>& tokens, std::string_view version) {
   base::Result<ParsedServeArgs> parsed = parse_serve_args(tokens);
   if (!parsed.ok()) return report(parsed.status());
@@ -133,7 +126,9 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
   const sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  const engine::EngineConfig engine_config = engine_config_from_serve_config(config);
+  base::Result<engine::EngineConfig> engine_config_or = engine_config_from_serve_config(config);
+  if (!engine_config_or.ok()) return report(engine_config_or.status());
+  const engine::EngineConfig& engine_config = *engine_config_or;
   ServerOptions options;
   options.version = std::string(version);
   options.max_num_seqs = static_cast<int32_t>(engine_config.max_num_seqs);
@@ -142,13 +137,22 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
   base::Result<int> port = server.bind(config.host, config.port);
   if (!port.ok()) return report(port.status());
   const std::string address = (config.host.empty() ? "0.0.0.0" : config.host) + ":" + std::to_string(*port);
-  std::thread http_thread([&server] {
+  std::atomic<bool> http_stopped = false;
+  std::thread http_thread([&server, &http_stopped] {
     if (base::Status status = server.run(); !status.ok()) FOVEA_LOG_ERROR("{}", status.message());
+    http_stopped = true;
   });
   FOVEA_LOG_INFO("loading {} (health answers 503 until ready) on http://{}", config.primary_model_name(), address);
 
+  // A stop that comes before the HTTP thread listens is lost (the engine can fail at once, e.g. --device cuda
+  // without a card), so it is repeated until run() returns; run() also waits for handlers, hence the pause.
   auto stop_http = [&] {
-    server.stop();
+    while (!http_stopped) {
+      server.stop();
+      for (int wait_idx = 0; wait_idx < 40 && !http_stopped; ++wait_idx) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
     http_thread.join();
   };
   base::Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::start(engine_config);
@@ -159,11 +163,16 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
   std::string bos_token;
   std::string eos_token;
   base::Result<std::unique_ptr<text::ChatTemplate>> chat_template =
-      load_tokenize_template(config, bos_token, eos_token);
+      load_tokenize_template(config, engine_config.chat_template, bos_token, eos_token);
   if (!chat_template.ok()) {
     (*engine)->shutdown(std::chrono::milliseconds(0));
     stop_http();
     return report(chat_template.status());
+  }
+  if (base::Status status = check_output_parser_tokens(config, (*engine)->tokenizer()); !status.ok()) {
+    (*engine)->shutdown(std::chrono::milliseconds(0));
+    stop_http();
+    return report(status);
   }
   context.set_engine(engine->get(), std::move(*chat_template), bos_token, eos_token);
   log_startup((*engine)->info(), address);

@@ -8,13 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/runtime/engine_config.h"
-#include "serve/serve_config.h"
-
 namespace fovea::serve {
-
-// The engine's settings from the serve flags.
-engine::EngineConfig engine_config_from_serve_config(const ServeConfig& config);
 
 // Runs the server for the tokens after `serve`; returns the process exit code.
 int run_serve(const std::vector<std::string>& tokens, std::string_view version);

@@ -26,7 +26,7 @@ class HermesToolParser {
  public:
   struct Delta {
     std::string content;
-    std::vector<ToolCallDelta> tool_calls;
+    std::vector<ToolCallChunk> tool_calls;
   };
 
   // The non-streaming parse of a whole content text (vLLM's extract_tool_calls).

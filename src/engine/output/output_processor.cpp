@@ -49,7 +49,7 @@ base::Status check_output_parsers(const text::Tokenizer& tokenizer, ReasoningPar
 base::Result<std::unique_ptr<OutputProcessor>> OutputProcessor::create(const text::Tokenizer* tokenizer,
                                                                        std::shared_ptr<const SamplingParams> params,
                                                                        std::span<const int32_t> prompt_token_ids,
-                                                                       const OutputOptions& options) {
+                                                                       const OutputParserOptions& options) {
   FOVEA_CHECK(tokenizer != nullptr && params != nullptr, "OutputProcessor needs a tokenizer and sampling params");
   FOVEA_RETURN_IF_ERROR(check_output_parsers(*tokenizer, options.reasoning_parser));
   for (const std::string& stop : params->stop) {
@@ -66,7 +66,7 @@ base::Result<std::unique_ptr<OutputProcessor>> OutputProcessor::create(const tex
 }
 
 OutputProcessor::OutputProcessor(const text::Tokenizer* tokenizer, std::shared_ptr<const SamplingParams> params,
-                                 const OutputOptions& options, bool starts_in_reasoning)
+                                 const OutputParserOptions& options, bool starts_in_reasoning)
     : tokenizer_(tokenizer),
       params_(std::move(params)),
       options_(options),
@@ -108,9 +108,9 @@ TokenLogprobs OutputProcessor::to_token_logprobs(const SampleOutput& sample) con
 void OutputProcessor::parse_released(SequenceState& seq, std::string_view released, bool finished, OutputDelta& delta) {
   std::string content = std::string(released);
   if (options_.reasoning_parser != ReasoningParserKind::kNone) {
-    ReasoningParser::Split split = seq.reasoning.push(released);
+    ReasoningSplitter::Split split = seq.reasoning.push(released);
     if (finished) {
-      ReasoningParser::Split rest = seq.reasoning.finish();
+      ReasoningSplitter::Split rest = seq.reasoning.finish();
       split.reasoning += rest.reasoning;
       split.content += rest.content;
     }
@@ -137,9 +137,9 @@ FinalOutput OutputProcessor::make_final(const SequenceState& seq, OutputFinishRe
   bool content_may_be_null = false;
   if (options_.reasoning_parser != ReasoningParserKind::kNone) {
     // The same machine as the stream, fed the whole text: the split cannot depend on how tokens arrived.
-    ReasoningParser parser(starts_in_reasoning_);
-    ReasoningParser::Split split = parser.push(seq.text);
-    ReasoningParser::Split rest = parser.finish();
+    ReasoningSplitter parser(starts_in_reasoning_);
+    ReasoningSplitter::Split split = parser.push(seq.text);
+    ReasoningSplitter::Split rest = parser.finish();
     if (starts_in_reasoning_) out.reasoning = split.reasoning + rest.reasoning;
     content = split.content + rest.content;
     content_may_be_null = true;

@@ -30,7 +30,7 @@ enum class ToolParserKind : uint8_t { kNone, kHermes };
 base::Result<ToolParserKind> parse_tool_parser_name(std::string_view name);
 
 // Per request: which parsers the server's flags and the request turn on.
-struct OutputOptions {
+struct OutputParserOptions {
   ReasoningParserKind reasoning_parser = ReasoningParserKind::kNone;  // --reasoning-parser (chat only)
   bool enable_thinking = true;                                        // chat_template_kwargs.enable_thinking
   // --tool-call-parser, only for a chat request with tools and tool_choice "auto". As vLLM's hermes parser, it
@@ -47,7 +47,7 @@ class OutputProcessor {
   static base::Result<std::unique_ptr<OutputProcessor>> create(const text::Tokenizer* tokenizer,
                                                                std::shared_ptr<const SamplingParams> params,
                                                                std::span<const int32_t> prompt_token_ids,
-                                                               const OutputOptions& options);
+                                                               const OutputParserOptions& options);
 
   OutputProcessor(const OutputProcessor&) = delete;
   OutputProcessor& operator=(const OutputProcessor&) = delete;
@@ -71,7 +71,7 @@ class OutputProcessor {
     std::string text;               // the output text so far (stop string cut away)
     size_t num_released_bytes = 0;  // text handed to the parsers and the deltas
     int64_t num_output_tokens = 0;
-    ReasoningParser reasoning;
+    ReasoningSplitter reasoning;
     HermesToolParser tools;
     bool tools_streamed = false;
     std::vector<int32_t> token_ids;
@@ -81,7 +81,7 @@ class OutputProcessor {
   };
 
   OutputProcessor(const text::Tokenizer* tokenizer, std::shared_ptr<const SamplingParams> params,
-                  const OutputOptions& options, bool starts_in_reasoning);
+                  const OutputParserOptions& options, bool starts_in_reasoning);
 
   std::string token_text(int32_t token_id) const;
   TokenLogprobs to_token_logprobs(const SampleOutput& sample) const;
@@ -90,7 +90,7 @@ class OutputProcessor {
 
   const text::Tokenizer* tokenizer_;  // not owned
   std::shared_ptr<const SamplingParams> params_;
-  OutputOptions options_;
+  OutputParserOptions options_;
   bool skip_special_tokens_;
   bool starts_in_reasoning_;
   size_t max_stop_bytes_ = 0;

@@ -32,7 +32,7 @@ struct TokenLogprobs {
 };
 
 // One piece of a streamed tool call: the first piece of call `index` carries id and name, later ones arguments.
-struct ToolCallDelta {
+struct ToolCallChunk {
   int32_t index = 0;
   std::string id;         // empty after the first piece
   std::string name;       // empty after the first piece
@@ -50,7 +50,7 @@ struct OutputDelta {
   std::string text;       // the new output text, before reasoning and tool parsing (/v1/completions)
   std::string reasoning;  // the new reasoning text (chat, with a reasoning parser)
   std::string content;    // the new content text (chat)
-  std::vector<ToolCallDelta> tool_calls;
+  std::vector<ToolCallChunk> tool_calls;
   std::vector<int32_t> token_ids;                   // the tokens of this step, all of them (also a stop token)
   std::vector<TokenLogprobs> logprobs;              // one per token when the request asked for logprobs
   std::optional<OutputFinishReason> finish_reason;  // set on the last delta of the sequence

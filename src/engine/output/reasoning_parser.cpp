@@ -48,7 +48,7 @@ bool output_starts_in_reasoning(ReasoningParserKind kind, std::span<const int32_
   return !(kind == ReasoningParserKind::kQwen3 && !enable_thinking);
 }
 
-ReasoningParser::Split ReasoningParser::push(std::string_view text) {
+ReasoningSplitter::Split ReasoningSplitter::push(std::string_view text) {
   Split split;
   pending_.append(text);
   while (!pending_.empty()) {
@@ -80,7 +80,7 @@ ReasoningParser::Split ReasoningParser::push(std::string_view text) {
   return split;
 }
 
-ReasoningParser::Split ReasoningParser::finish() {
+ReasoningSplitter::Split ReasoningSplitter::finish() {
   Split split;
   if (in_reasoning_) {
     split.reasoning = std::move(pending_);

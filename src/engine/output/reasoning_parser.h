@@ -1,4 +1,4 @@
-// ReasoningParser: splits one sequence's output text into reasoning (between <think> and </think>) and content,
+// ReasoningSplitter: splits one sequence's output text into reasoning (between <think> and </think>) and content,
 // for vLLM's `qwen3` and `deepseek_r1` reasoning parsers. It works on text as it streams in, holding back a suffix
 // that could still become a tag, so any chunking of the same text gives the same split; the non-streaming split is
 // the same machine fed the whole text. Must not contain detokenization or tool-call parsing.
@@ -28,14 +28,14 @@ bool output_starts_in_reasoning(ReasoningParserKind kind, std::span<const int32_
                                 std::optional<int32_t> think_start_id, std::optional<int32_t> think_end_id,
                                 bool enable_thinking);
 
-class ReasoningParser {
+class ReasoningSplitter {
  public:
   struct Split {
     std::string reasoning;
     std::string content;
   };
 
-  explicit ReasoningParser(bool starts_in_reasoning) : in_reasoning_(starts_in_reasoning) {}
+  explicit ReasoningSplitter(bool starts_in_reasoning) : in_reasoning_(starts_in_reasoning) {}
 
   // Adds text; returns what became final. While in reasoning, the first "<think>" is dropped (a model that opens
   // it itself) and "</think>" switches to content; both tags are dropped from the output.

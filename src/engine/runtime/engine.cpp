@@ -3,19 +3,21 @@
 // Must not contain per-step generation logic (engine_loop.cpp) or HTTP.
 #include "engine/runtime/engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cuda/cuda_factory.h"
 #include "base/log.h"
+#include "engine/runtime/device_memory.h"
 #include "engine/runtime/engine_loop.h"
 #include "engine/runtime/input_processor.h"
+#include "engine/runtime/model_runner.h"
 #include "engine/sampling/generation_defaults.h"
 #include "engine/sampling/model_sampling_info.h"
 #include "io/generation_config.h"
@@ -27,9 +29,6 @@ namespace {
 
 // Vision patches one encoder call holds at most: bigger images are resized down to it (InputLimits).
 constexpr int64_t kMaxVisionPatches = 16384;
-// Without a configured size, the KV cache gets this share of available host memory (times memory_utilization),
-// at most what max_num_seqs full-length sequences need.
-constexpr double kCpuKvShareOfAvailable = 0.5;
 
 base::Result<tensor::DType> parse_dtype(const std::string& name, const std::string& fallback, const char* flag) {
   const std::string value = name == "auto" ? fallback : name;
@@ -49,23 +48,123 @@ const char* dtype_label(tensor::DType dtype) {
   }
 }
 
-uint64_t available_host_bytes() {
-  const long pages = sysconf(_SC_AVPHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page_size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) : 0;
+base::Result<model::LoadFormat> parse_load_format(const std::string& name) {
+  if (name == "auto" || name == "safetensors" || name.empty()) return model::LoadFormat::kSafetensors;
+  if (name == "dummy") return model::LoadFormat::kDummy;
+  return base::invalid_argument("--load-format '{}' is not supported; use auto, safetensors or dummy", name);
 }
 
-// vLLM's get_diff_sampling_param: the generation config's sampling keys that its file sets.
-GenerationDefaults generation_defaults(const io::GenerationConfig& config, bool use_generation_config) {
+// "auto": the first CUDA card when this build has CUDA and the machine a card, else the CPU.
+std::string resolve_device(const std::string& device) {
+  if (device == "auto" || device.empty()) return backend::cuda::cuda_device_count() > 0 ? "cuda" : "cpu";
+  return device;
+}
+
+base::Result<std::unique_ptr<backend::Backend>> create_backend(const std::string& device, int num_threads) {
+  if (device == "cpu") {
+    backend::cpu::CpuBackendOptions options;
+    options.num_threads = num_threads;
+    return std::unique_ptr<backend::Backend>(std::make_unique<backend::cpu::CpuBackend>(options));
+  }
+  if (device == "cuda" || device.starts_with("cuda:")) return backend::cuda::create_cuda_backend(device);
+  return base::invalid_argument("--device '{}' is not a device; use auto, cpu, cuda or cuda:N", device);
+}
+
+// Blocks and context length: the config's sizing rule over the measured memory, or without one the overrides,
+// else max_num_seqs sequences of max_model_len tokens.
+base::Result<KvCacheSizing> size_kv_cache(const EngineConfig& config, const io::TextConfig& text,
+                                          tensor::DType kv_dtype, int64_t max_model_len, uint64_t reserved_bytes,
+                                          backend::Backend& backend) {
+  const auto blocks_for = [&](int64_t num_tokens) { return (num_tokens + config.block_size - 1) / config.block_size; };
+  KvCacheSizing out{0, max_model_len};
+  if (!config.kv_cache_sizer) {
+    const uint64_t bytes_per_block = model::kv_cache_bytes_per_block(text, config.block_size, kv_dtype);
+    if (config.num_kv_blocks) {
+      out.num_blocks = *config.num_kv_blocks;
+    } else if (config.kv_cache_memory_bytes) {
+      out.num_blocks = static_cast<int64_t>(static_cast<uint64_t>(*config.kv_cache_memory_bytes) / bytes_per_block);
+    } else {
+      out.num_blocks = blocks_for(max_model_len) * config.max_num_seqs;
+    }
+    return out;
+  }
+  FOVEA_ASSIGN_OR_RETURN(DeviceMemory memory, read_device_memory(backend));
+  KvCacheSizingInput input;
+  input.text_config = &text;
+  input.kv_element_bytes = tensor::dtype_size_bytes(kv_dtype);
+  input.block_size_tokens = config.block_size;
+  input.total_bytes = memory.total_bytes;
+  input.free_bytes = memory.free_bytes;
+  input.memory_utilization = config.memory_utilization;
+  input.max_model_len = max_model_len;
+  input.max_model_len_auto_fit = config.max_model_len_auto_fit;
+  input.reserved_bytes = reserved_bytes;
+  input.kv_cache_memory_bytes = config.kv_cache_memory_bytes;
+  input.num_gpu_blocks_override = config.num_kv_blocks;
+  FOVEA_ASSIGN_OR_RETURN(out, config.kv_cache_sizer(input));
+  if (out.max_model_len < 2 || out.num_blocks < 1) {
+    return base::make_error(base::StatusCode::kResourceExhausted,
+                            "the KV cache holds only {} blocks of {} tokens, too few to serve; free memory or lower "
+                            "--max-model-len",
+                            out.num_blocks, config.block_size);
+  }
+  // A share of host memory can be far more than the sequences need: keep max_num_seqs full-length ones.
+  if (backend.device().kind == backend::DeviceKind::kCpu && !config.num_kv_blocks && !config.kv_cache_memory_bytes) {
+    out.num_blocks = std::min(out.num_blocks, blocks_for(out.max_model_len) * config.max_num_seqs);
+  }
+  return out;
+}
+
+// vLLM's get_diff_sampling_param: the generation config's sampling keys that its file sets (none with
+// --generation-config vllm), then --override-generation-config. A max_new_tokens given by the overrides or by a
+// --generation-config folder also caps what requests ask for.
+base::Result<GenerationDefaults> generation_defaults(const EngineConfig& config, const io::ModelConfig& model_config,
+                                                     io::GenerationConfig& generation_config) {
+  const bool from_folder = !config.generation_config_dir.empty();
+  FOVEA_ASSIGN_OR_RETURN(generation_config, io::load_generation_config(
+                                                from_folder ? config.generation_config_dir : config.model_dir,
+                                                model_config));
   GenerationDefaults defaults;
-  if (!use_generation_config) return defaults;
-  if (config.in_file("temperature")) defaults.temperature = config.temperature;
-  if (config.in_file("top_p")) defaults.top_p = config.top_p;
-  if (config.in_file("top_k")) defaults.top_k = static_cast<int32_t>(config.top_k);
-  if (config.in_file("min_p") && config.min_p) defaults.min_p = *config.min_p;
-  if (config.in_file("repetition_penalty")) defaults.repetition_penalty = config.repetition_penalty;
-  if (config.max_new_tokens) defaults.max_tokens = *config.max_new_tokens;
+  if (config.use_generation_config) {
+    const io::GenerationConfig& file = generation_config;
+    if (file.in_file("temperature")) defaults.temperature = file.temperature;
+    if (file.in_file("top_p")) defaults.top_p = file.top_p;
+    if (file.in_file("top_k")) defaults.top_k = static_cast<int32_t>(file.top_k);
+    if (file.in_file("min_p") && file.min_p) defaults.min_p = *file.min_p;
+    if (file.in_file("repetition_penalty")) defaults.repetition_penalty = file.repetition_penalty;
+    if (file.max_new_tokens) defaults.max_tokens = *file.max_new_tokens;
+    if (from_folder) defaults.max_tokens_cap = file.max_new_tokens;
+  }
+  const GenerationDefaults& overrides = config.generation_overrides;
+  if (overrides.temperature) defaults.temperature = overrides.temperature;
+  if (overrides.top_p) defaults.top_p = overrides.top_p;
+  if (overrides.top_k) defaults.top_k = overrides.top_k;
+  if (overrides.min_p) defaults.min_p = overrides.min_p;
+  if (overrides.repetition_penalty) defaults.repetition_penalty = overrides.repetition_penalty;
+  if (overrides.presence_penalty) defaults.presence_penalty = overrides.presence_penalty;
+  if (overrides.frequency_penalty) defaults.frequency_penalty = overrides.frequency_penalty;
+  if (overrides.max_tokens) {
+    defaults.max_tokens = overrides.max_tokens;
+    defaults.max_tokens_cap = overrides.max_tokens;
+  }
   return defaults;
+}
+
+// A requested max_tokens the context cannot hold is kOutOfRange (the server's context_length_exceeded), checked
+// before bind_to_model so that code is not lost; the prompt alone is checked by the input processor.
+base::Status check_context_length(const SamplingParams& params, int64_t num_prompt_tokens, int64_t max_model_len) {
+  if (!params.max_tokens_requested || !params.max_tokens || num_prompt_tokens + *params.max_tokens <= max_model_len) {
+    return base::Status();
+  }
+  return base::out_of_range(
+      "This model's maximum context length is {} tokens, but the request has {} prompt tokens and asks for {} "
+      "output tokens; shorten the prompt or lower max_tokens.",
+      max_model_len, num_prompt_tokens, *params.max_tokens);
+}
+
+std::string quantization_label(const io::ModelConfig& model_config) {
+  if (!model_config.quantization_config) return "none";
+  return model_config.quantization_config->describe();
 }
 
 // What callers hand the engine thread, under one mutex.
@@ -110,10 +209,13 @@ class EngineImpl final : public Engine {
   io::GenerationConfig generation_config_;
   GenerationDefaults defaults_;
   ModelSamplingInfo sampling_info_;
-  std::unique_ptr<backend::cpu::CpuBackend> backend_;
+  std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<InputProcessor> input_;
   std::unique_ptr<EngineLoop> loop_;  // touched only by the engine thread once it runs
+  // Seeds of unseeded requests, in submission order (--seed).
+  std::mutex seed_mutex_;
+  std::mt19937_64 seed_generator_;
 
   // Shared with the streams (weakly), so a stream that outlives the engine cancels into nothing.
   std::shared_ptr<EngineInbox> inbox_ = std::make_shared<EngineInbox>();
@@ -124,32 +226,65 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   config_ = config;
   const auto load_start = std::chrono::steady_clock::now();
   FOVEA_ASSIGN_OR_RETURN(io::ModelConfig model_config, io::load_model_config(config.model_dir));
-  if (config.device != "auto" && config.device != "cpu") {
-    return base::unsupported("device '{}' is not supported yet; use --device cpu", config.device);
-  }
   FOVEA_ASSIGN_OR_RETURN(tensor::DType act, parse_dtype(config.dtype, model_config.dtype, "--dtype"));
   if (act == tensor::DType::kF8E4M3) return base::invalid_argument("--dtype fp8 is not an activation dtype");
   FOVEA_ASSIGN_OR_RETURN(tensor::DType kv_dtype, parse_dtype(config.kv_cache_dtype, dtype_label(act),
                                                              "--kv-cache-dtype"));
+  FOVEA_ASSIGN_OR_RETURN(model::LoadFormat load_format, parse_load_format(config.load_format));
   const io::TextConfig& text = model_config.text_config;
-  const int64_t max_model_len = config.max_model_len.value_or(text.max_position_embeddings);
-  if (max_model_len < 2) return base::invalid_argument("--max-model-len must be at least 2");
+  const int64_t model_max_len = text.max_position_embeddings;
+  const int64_t requested_max_len = config.max_model_len.value_or(model_max_len);
+  if (requested_max_len < 2) return base::invalid_argument("--max-model-len must be at least 2");
+  if (requested_max_len > model_max_len) {
+    return base::invalid_argument(
+        "--max-model-len {} is longer than this model's max_position_embeddings ({}); pass {} or less, or auto",
+        requested_max_len, model_max_len, model_max_len);
+  }
   if (config.block_size < 1) return base::invalid_argument("--block-size must be at least 1");
   if (config.max_num_seqs < 1) return base::invalid_argument("--max-num-seqs must be at least 1");
   if (config.max_num_batched_tokens < 1) return base::invalid_argument("--max-num-batched-tokens must be at least 1");
 
-  backend::cpu::CpuBackendOptions backend_options;
-  backend_options.num_threads = config.num_threads;
-  backend_ = std::make_unique<backend::cpu::CpuBackend>(backend_options);
+  const std::string device = resolve_device(config.device);
+  FOVEA_ASSIGN_OR_RETURN(backend_, create_backend(device, config.num_threads));
+  seed_generator_.seed(config.seed.value_or(draw_random_seed()));
 
-  const int64_t blocks_per_seq = (max_model_len + config.block_size - 1) / config.block_size;
+  // Block tables are as wide as the longest sequence the cache may admit (auto-fit only shortens it).
+  const int64_t widest_blocks_per_seq = (requested_max_len + config.block_size - 1) / config.block_size;
   model::ModelOptions options;
   options.activation_dtype = act;
-  options.text_limits = {config.max_num_batched_tokens, config.max_num_seqs, blocks_per_seq};
+  options.load_format = load_format;
+  options.dummy_seed = config.seed.value_or(0);
+  options.quantization = config.quantization;
+  options.text_limits = {config.max_num_batched_tokens, config.max_num_seqs, widest_blocks_per_seq};
   options.max_vision_patches = model_config.has_vision() ? kMaxVisionPatches : 0;
-  std::fprintf(stderr, "fovea: loading %s (%s, %s) ...\n", config.model_dir.c_str(), model_config.model_type.c_str(),
-               dtype_label(act));
+  std::fprintf(stderr, "fovea: loading %s (%s, %s%s) on %s ...\n", config.model_dir.c_str(),
+               model_config.model_type.c_str(), dtype_label(act),
+               load_format == model::LoadFormat::kDummy ? ", dummy weights" : "", device.c_str());
   FOVEA_ASSIGN_OR_RETURN(model_, model::Model::load(config.model_dir, *backend_, options));
+
+  SchedulerConfig scheduler_config;
+  scheduler_config.max_num_batched_tokens = config.max_num_batched_tokens;
+  scheduler_config.max_num_seqs = static_cast<int32_t>(config.max_num_seqs);
+  scheduler_config.block_size = config.block_size;
+  scheduler_config.enable_prefix_caching = config.enable_prefix_caching;
+  uint64_t encoder_cache_bytes = 0;
+  if (model_config.has_vision()) {
+    const int64_t merge = model_config.vision_config->spatial_merge_size;
+    scheduler_config.max_encoder_cost_per_step = options.max_vision_patches;
+    scheduler_config.encoder_cache_size_tokens =
+        std::max(config.max_num_batched_tokens, options.max_vision_patches / (merge * merge)) * 2;
+    // Each cached token holds the embedding and one row per DeepStack level (ModelRunner::encode_image).
+    encoder_cache_bytes = static_cast<uint64_t>(scheduler_config.encoder_cache_size_tokens) *
+                          static_cast<uint64_t>(model_config.vision_config->out_hidden_size) *
+                          static_cast<uint64_t>(1 + model_config.vision_config->deepstack_visual_indexes.size()) *
+                          static_cast<uint64_t>(tensor::dtype_size_bytes(act));
+  }
+  FOVEA_ASSIGN_OR_RETURN(KvCacheSizing kv, size_kv_cache(config, text, kv_dtype, requested_max_len,
+                                                        encoder_cache_bytes, *backend_));
+  const int64_t max_model_len = kv.max_model_len;
+  scheduler_config.max_model_len = max_model_len;
+  scheduler_config.num_blocks = static_cast<int32_t>(std::min<int64_t>(kv.num_blocks, INT32_MAX));
+  FOVEA_RETURN_IF_ERROR(scheduler_config.validate());
 
   InputLimits limits;
   limits.max_model_len = max_model_len;
@@ -161,9 +296,9 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   limits.media.allowed_media_domains = config.media.allowed_media_domains;
   limits.media.max_bytes = static_cast<uint64_t>(std::max<int64_t>(config.media.max_image_bytes, 0));
   limits.media.timeout_ms = config.media.fetch_timeout_ms;
-  FOVEA_ASSIGN_OR_RETURN(input_, InputProcessor::create(config.model_dir, model_config, std::move(limits)));
-  FOVEA_ASSIGN_OR_RETURN(generation_config_, io::load_generation_config(config.model_dir, model_config));
-  defaults_ = generation_defaults(generation_config_, config.use_generation_config);
+  FOVEA_ASSIGN_OR_RETURN(input_, InputProcessor::create(config.model_dir, model_config, std::move(limits),
+                                                        config.chat_template));
+  FOVEA_ASSIGN_OR_RETURN(defaults_, generation_defaults(config, model_config, generation_config_));
   sampling_info_.eos_token_id = input_->eos_token_id();
   for (int64_t id : generation_config_.eos_token_id) {
     sampling_info_.generation_eos_token_ids.push_back(static_cast<int32_t>(id));
@@ -174,48 +309,27 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   sampling_info_.max_model_len = max_model_len;
   sampling_info_.vocab_size = text.vocab_size;
 
-  // KV cache: the configured block count or bytes, else a share of free host memory capped at what max_num_seqs
-  // full-length sequences need; never less than one full-length sequence.
-  const uint64_t bytes_per_block = model::kv_cache_bytes_per_block(text, config.block_size, kv_dtype);
-  int64_t num_blocks = 0;
-  if (config.num_kv_blocks) {
-    num_blocks = *config.num_kv_blocks;
-  } else if (config.kv_cache_memory_bytes) {
-    num_blocks = static_cast<int64_t>(static_cast<uint64_t>(*config.kv_cache_memory_bytes) / bytes_per_block);
-  } else {
-    const auto budget = static_cast<uint64_t>(static_cast<double>(available_host_bytes()) *
-                                              config.memory_utilization * kCpuKvShareOfAvailable);
-    num_blocks = std::min(static_cast<int64_t>(budget / bytes_per_block), blocks_per_seq * config.max_num_seqs);
-    num_blocks = std::max(num_blocks, blocks_per_seq + 1);
-  }
-  SchedulerConfig scheduler_config;
-  scheduler_config.max_num_batched_tokens = config.max_num_batched_tokens;
-  scheduler_config.max_num_seqs = static_cast<int32_t>(config.max_num_seqs);
-  scheduler_config.max_model_len = max_model_len;
-  scheduler_config.block_size = config.block_size;
-  scheduler_config.num_blocks = static_cast<int32_t>(std::min<int64_t>(num_blocks, INT32_MAX));
-  scheduler_config.enable_prefix_caching = config.enable_prefix_caching;
-  if (model_config.has_vision()) {
-    const int64_t merge = model_config.vision_config->spatial_merge_size;
-    scheduler_config.max_encoder_cost_per_step = options.max_vision_patches;
-    scheduler_config.encoder_cache_size_tokens =
-        std::max(config.max_num_batched_tokens, options.max_vision_patches / (merge * merge)) * 2;
-  }
-  FOVEA_RETURN_IF_ERROR(scheduler_config.validate());
   FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, model_->allocate_kv_cache(scheduler_config.num_blocks,
                                                                           config.block_size, kv_dtype));
+  ModelRunnerOptions runner_options;
+  runner_options.enforce_eager = config.enforce_eager;
   loop_ = std::make_unique<EngineLoop>(
-      scheduler_config, std::make_unique<ModelRunner>(*backend_, *model_, std::move(cache)), input_->tokenizer());
+      scheduler_config, std::make_unique<ModelRunner>(*backend_, *model_, std::move(cache), runner_options),
+      input_->tokenizer());
 
   info_.architecture = model_config.architectures.empty() ? model_config.model_type : model_config.architectures[0];
+  info_.device = device;
   info_.dtype = dtype_label(act);
   info_.kv_cache_dtype = dtype_label(kv_dtype);
-  info_.quantization = model_config.quantization_config ? "checkpoint" : "none";
+  info_.quantization = quantization_label(model_config);
+  info_.load_format = load_format == model::LoadFormat::kDummy ? "dummy" : "safetensors";
   info_.max_model_len = max_model_len;
   info_.num_kv_blocks = scheduler_config.num_blocks;
   info_.kv_block_size_tokens = config.block_size;
   info_.kv_cache_tokens = static_cast<int64_t>(scheduler_config.num_blocks) * config.block_size;
-  info_.max_concurrency = static_cast<double>(info_.kv_cache_tokens) / static_cast<double>(max_model_len);
+  // vLLM's "maximum concurrency": cache blocks over the blocks one max_model_len request needs.
+  const int64_t blocks_per_request = (max_model_len + config.block_size - 1) / config.block_size;
+  info_.max_concurrency = static_cast<double>(scheduler_config.num_blocks) / static_cast<double>(blocks_per_request);
   info_.load_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   info_.supports_images = model_config.has_vision();
   inbox_->stats = loop_->stats();
@@ -237,6 +351,12 @@ base::Result<std::unique_ptr<RequestStream>> EngineImpl::submit(GenerateRequest 
   }
   FOVEA_ASSIGN_OR_RETURN(ProcessedPrompt processed, input_->process(request.prompt));
   FOVEA_ASSIGN_OR_RETURN(SamplingParams params, apply_generation_defaults(request.sampling, defaults_));
+  if (!params.seed) {
+    std::lock_guard lock(seed_mutex_);
+    params.generator_seed = seed_generator_();
+  }
+  FOVEA_RETURN_IF_ERROR(check_context_length(params, static_cast<int64_t>(processed.token_ids.size()),
+                                             sampling_info_.max_model_len));
   FOVEA_RETURN_IF_ERROR(bind_to_model(params, sampling_info_, static_cast<int64_t>(processed.token_ids.size())));
 
   auto core_request = std::make_shared<Request>();

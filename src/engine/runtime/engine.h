@@ -50,27 +50,31 @@ struct EngineStats {
 // Facts the server reports (start-up log, /v1/models, /version, limits).
 struct EngineInfo {
   std::string architecture;       // "Qwen3VLForConditionalGeneration"
+  std::string device;             // "cpu", "cuda", "cuda:1" (auto resolved)
+  std::string load_format;        // "safetensors" or "dummy"
   std::string dtype;              // "bfloat16"
   std::string kv_cache_dtype;     // "bfloat16" / "fp8_e4m3"
-  std::string quantization;       // "none", "compressed-tensors", ...
+  std::string quantization;       // "none", or the checkpoint's scheme ("compressed-tensors pack-quantized int4 ...")
   int64_t max_model_len = 0;
   int64_t num_kv_blocks = 0;
   int64_t kv_block_size_tokens = 0;
   int64_t kv_cache_tokens = 0;
-  double max_concurrency = 0.0;   // kv_cache_tokens / max_model_len
+  double max_concurrency = 0.0;   // KV blocks / blocks of one max_model_len request (vLLM's)
   double load_time_s = 0.0;
   bool supports_images = false;
 };
 
 class Engine {
  public:
-  // Loads the model (progress on stderr), allocates the KV cache and starts the engine thread.
+  // Creates the backend of config.device, loads the model (progress on stderr), sizes and allocates the KV cache
+  // and starts the engine thread. A device this build or machine lacks is an error saying what to pass instead.
   static base::Result<std::unique_ptr<Engine>> start(const EngineConfig& config);
   virtual ~Engine() = default;
 
   // Processes the input (template, tokens, images) on the caller's thread, then queues the request. Errors are
-  // the client's (kInvalidArgument: bad image, prompt longer than max_model_len, ...) or kUnavailable when the
-  // waiting queue is full; their messages are safe to show (no paths or addresses).
+  // the client's (kInvalidArgument: bad image, bad sampling value, ...; kOutOfRange: the prompt, or the prompt
+  // plus the requested max_tokens, is longer than max_model_len) or kUnavailable when the waiting queue is full;
+  // their messages are safe to show (no paths or addresses).
   virtual base::Result<std::unique_ptr<RequestStream>> submit(GenerateRequest request) = 0;
   virtual void abort(const std::string& request_id) = 0;
   virtual EngineStats stats() const = 0;

@@ -1,5 +1,5 @@
-// EngineLoop: one engine step and the bookkeeping of each live request's choices (text, stop strings, finishes,
-// usage, timings). Must not contain threads or locks.
+// EngineLoop: one engine step and the bookkeeping of each live request's choices (the output processor's deltas
+// and answers, finishes, usage, timings). Must not contain threads or locks, or text processing of its own.
 #include "engine/runtime/engine_loop.h"
 
 #include <algorithm>
@@ -14,6 +14,58 @@ double seconds_between(EngineClock::time_point from, EngineClock::time_point to)
   return std::chrono::duration<double>(to - from).count();
 }
 
+OutputParserOptions parser_options(const OutputOptions& output) {
+  OutputParserOptions out;
+  switch (output.reasoning) {
+    case ReasoningParser::kQwen3:
+      out.reasoning_parser = ReasoningParserKind::kQwen3;
+      break;
+    case ReasoningParser::kDeepSeekR1:
+      out.reasoning_parser = ReasoningParserKind::kDeepSeekR1;
+      break;
+    case ReasoningParser::kNone:
+      break;
+  }
+  if (output.tools == ToolCallParser::kHermes) out.tool_parser = ToolParserKind::kHermes;
+  out.enable_thinking = output.enable_thinking;
+  return out;
+}
+
+FinishKind finish_kind(OutputFinishReason reason) {
+  switch (reason) {
+    case OutputFinishReason::kStop:
+      return FinishKind::kStop;
+    case OutputFinishReason::kLength:
+      return FinishKind::kLength;
+    case OutputFinishReason::kToolCalls:
+      return FinishKind::kToolCalls;
+    case OutputFinishReason::kAbort:
+      return FinishKind::kAbort;
+  }
+  return FinishKind::kStop;
+}
+
+TokenLogprobEntry logprob_entry(const TokenLogprobs& logprobs) {
+  TokenLogprobEntry entry{logprobs.sampled.token_id, logprobs.sampled.token, logprobs.sampled.logprob, {}};
+  entry.top.reserve(logprobs.top.size());
+  for (const LogprobEntry& top : logprobs.top) entry.top.push_back({top.token_id, top.token, top.logprob});
+  return entry;
+}
+
+// Every choice of a request the engine cannot take ends with kError and `message`.
+void reject(const AcceptedRequest& accepted, std::string message) {
+  RequestUpdate update;
+  update.finished = true;
+  update.error_message = std::move(message);
+  for (int32_t child_idx = 0; child_idx < accepted.request->n; ++child_idx) {
+    ChoiceUpdate choice;
+    choice.index = child_idx;
+    choice.finish = FinishKind::kError;
+    update.choices.push_back(std::move(choice));
+  }
+  accepted.channel->push(std::move(update));
+}
+
 }  // namespace
 
 EngineLoop::EngineLoop(const SchedulerConfig& config, std::unique_ptr<ModelRunner> runner,
@@ -22,25 +74,21 @@ EngineLoop::EngineLoop(const SchedulerConfig& config, std::unique_ptr<ModelRunne
 
 void EngineLoop::add(AcceptedRequest accepted) {
   const std::string& request_id = accepted.request->request_id;
+  auto output = OutputProcessor::create(tokenizer_, accepted.params, accepted.request->prompt_token_ids,
+                                        parser_options(accepted.output));
+  if (!output.ok()) {
+    reject(accepted, output.status().message());
+    return;
+  }
   auto seq_ids = scheduler_.add_request(accepted.request);
   if (!seq_ids.ok()) {
-    RequestUpdate update;
-    update.finished = true;
-    update.error_message = seq_ids.status().message();
-    for (int32_t child_idx = 0; child_idx < accepted.request->n; ++child_idx) {
-      ChoiceUpdate choice;
-      choice.index = child_idx;
-      choice.finish = FinishKind::kError;
-      update.choices.push_back(std::move(choice));
-    }
-    accepted.channel->push(std::move(update));
+    reject(accepted, seq_ids.status().message());
     return;
   }
   runner_->add_prompt(request_id, accepted.prompt);
   LiveRequest live;
-  for (int32_t child_idx = 0; child_idx < accepted.request->n; ++child_idx) {
-    live.choices.push_back(Choice{std::make_unique<ChoiceOutput>(*tokenizer_, *accepted.params)});
-  }
+  live.output = std::move(output).value();
+  live.choices.resize(static_cast<size_t>(accepted.request->n));
   for (size_t child_idx = 0; child_idx < seq_ids->size(); ++child_idx) {
     live.child_of[(*seq_ids)[child_idx]] = static_cast<int32_t>(child_idx);
     request_of_[(*seq_ids)[child_idx]] = request_id;
@@ -60,15 +108,49 @@ ChoiceUpdate& EngineLoop::choice_update(LiveRequest& live, int32_t child_idx) {
   return live.pending.choices.back();
 }
 
-void EngineLoop::finish_choice(LiveRequest& live, int32_t child_idx, FinishKind kind,
-                               std::optional<std::string> stop_string, std::optional<int32_t> stop_token_id) {
+bool EngineLoop::process_output(LiveRequest& live, int32_t child_idx, std::span<const int32_t> token_ids,
+                                std::span<const SampleOutput> samples, FinishReason engine_finish) {
+  Choice& choice = live.choices[static_cast<size_t>(child_idx)];
+  if (choice.finished) return false;
+  base::Result<OutputDelta> delta = live.output->process(child_idx, token_ids, samples, engine_finish);
+  // The loop feeds each live choice once per sampled token and stops at its finish; anything else is a bug here.
+  FOVEA_CHECK(delta.ok(), "output processing failed: {}", delta.status().message());
+  ChoiceUpdate& update = choice_update(live, child_idx);
+  update.content_delta += delta->content;
+  update.reasoning_delta += delta->reasoning;
+  for (ToolCallChunk& chunk : delta->tool_calls) {
+    ToolCallDelta call;
+    call.index = chunk.index;
+    if (!chunk.id.empty()) call.id = std::move(chunk.id);
+    if (!chunk.name.empty()) call.name = std::move(chunk.name);
+    call.arguments_delta = std::move(chunk.arguments);
+    update.tool_calls.push_back(std::move(call));
+  }
+  update.token_ids.insert(update.token_ids.end(), delta->token_ids.begin(), delta->token_ids.end());
+  for (const TokenLogprobs& logprobs : delta->logprobs) update.logprobs.push_back(logprob_entry(logprobs));
+  if (!delta->finish_reason) return false;
+
+  update.finish = finish_kind(*delta->finish_reason);
+  update.stop_string = delta->stop_string;
+  update.stop_token_id = delta->stop_token_id;
+  choice.finished = true;
+  ++live.num_finished;
+  const FinalOutput* final_output = live.output->final_output(child_idx);
+  FOVEA_CHECK(final_output != nullptr, "a finished sequence has no final output");
+  ChoiceAnswer answer;
+  answer.index = child_idx;
+  answer.reasoning = final_output->reasoning;
+  answer.content = final_output->content;
+  answer.tool_calls = final_output->tool_calls;
+  answer.finish = finish_kind(final_output->finish_reason);
+  live.pending.answers.push_back(std::move(answer));
+  return delta->stopped_by_string;
+}
+
+void EngineLoop::fail_choice(LiveRequest& live, int32_t child_idx) {
   Choice& choice = live.choices[static_cast<size_t>(child_idx)];
   if (choice.finished) return;
-  ChoiceUpdate& update = choice_update(live, child_idx);
-  choice.output->finish(update.content_delta);
-  update.finish = kind;
-  update.stop_string = std::move(stop_string);
-  update.stop_token_id = stop_token_id;
+  choice_update(live, child_idx).finish = FinishKind::kError;
   choice.finished = true;
   ++live.num_finished;
 }
@@ -82,25 +164,8 @@ void EngineLoop::finish_sequence(const Sequence& seq) {
   if (live_it == requests_.end()) return;
   LiveRequest& live = live_it->second;
   const int32_t child_idx = live.child_of.at(seq.seq_id());
-  switch (seq.finish_reason()) {
-    case FinishReason::kStopToken: {
-      const int32_t token_id = seq.output_token_ids().back();
-      finish_choice(live, child_idx, FinishKind::kStop, std::nullopt,
-                    live.in.params->stop_reason_for_token(token_id));
-      break;
-    }
-    case FinishReason::kStopString:
-      finish_choice(live, child_idx, FinishKind::kStop, std::nullopt, std::nullopt);
-      break;
-    case FinishReason::kMaxTokens:
-    case FinishReason::kMaxModelLen:
-      finish_choice(live, child_idx, FinishKind::kLength, std::nullopt, std::nullopt);
-      break;
-    case FinishReason::kAbort:
-    case FinishReason::kNone:
-      finish_choice(live, child_idx, FinishKind::kAbort, std::nullopt, std::nullopt);
-      break;
-  }
+  const FinishReason reason = seq.finish_reason() == FinishReason::kNone ? FinishReason::kAbort : seq.finish_reason();
+  process_output(live, child_idx, {}, {}, reason);
 }
 
 void EngineLoop::flush(LiveRequest& live, std::optional<std::string> error_message) {
@@ -133,7 +198,7 @@ void EngineLoop::abort(const std::string& request_id) {
   for (const std::unique_ptr<Sequence>& seq : scheduler_.abort_request(request_id)) finish_sequence(*seq);
   LiveRequest& live = live_it->second;
   for (int32_t child_idx = 0; child_idx < static_cast<int32_t>(live.choices.size()); ++child_idx) {
-    finish_choice(live, child_idx, FinishKind::kAbort, std::nullopt, std::nullopt);
+    process_output(live, child_idx, {}, {}, FinishReason::kAbort);
   }
   flush(live);
   runner_->remove_prompt(request_id);
@@ -152,7 +217,7 @@ void EngineLoop::fail_request(const std::string& request_id, const std::string& 
   for (const std::unique_ptr<Sequence>& seq : scheduler_.abort_request(request_id)) request_of_.erase(seq->seq_id());
   LiveRequest& live = live_it->second;
   for (int32_t child_idx = 0; child_idx < static_cast<int32_t>(live.choices.size()); ++child_idx) {
-    finish_choice(live, child_idx, FinishKind::kError, std::nullopt, std::nullopt);
+    fail_choice(live, child_idx);
   }
   flush(live, message);
   runner_->remove_prompt(request_id);
@@ -202,14 +267,10 @@ base::Status EngineLoop::step() {
   }
   auto samples = sampler_.sample(result->logits, result->vocab_size, rows);
   std::vector<SampledToken> sampled;
-  std::vector<std::optional<TokenLogprobEntry>> logprobs;
   for (size_t row_idx = 0; row_idx < result->seq_ids.size(); ++row_idx) {
     // A failed row (no finite logit) keeps the scheduler's step consistent; its request fails below.
     const int32_t token_id = samples.ok() ? (*samples)[row_idx].token_id : 0;
     sampled.push_back({result->seq_ids[row_idx], token_id});
-    logprobs.push_back(samples.ok() && (*samples)[row_idx].has_logprobs
-                           ? std::optional(logprob_entry((*samples)[row_idx]))
-                           : std::nullopt);
   }
   if (!samples.ok()) {
     FOVEA_LOG_ERROR("sampling failed: {}", samples.status().to_string());
@@ -233,20 +294,17 @@ base::Status EngineLoop::step() {
     if (choice.finished) continue;
     if (!live.first_token) live.first_token = sampled_at;
     touched.push_back(owner->second);
-    ChoiceUpdate& update = choice_update(live, child_idx);
-    const int32_t token_id = sampled[row_idx].token_id;
-    update.token_ids.push_back(token_id);
-    if (logprobs[row_idx]) update.logprobs.push_back(std::move(*logprobs[row_idx]));
     ++choice.num_tokens;
     ++generation_tokens_total_;
-    const bool stop_token = std::any_of(finished.begin(), finished.end(), [&](const auto& seq) {
-      return seq->seq_id() == seq_id && seq->finish_reason() == FinishReason::kStopToken;
-    });
-    const bool show = !stop_token || live.in.params->include_stop_str_in_output;
-    std::optional<std::string> stop = choice.output->add_token(token_id, show, update.content_delta);
-    if (stop) {
+    // The scheduler's finish of this very token (stop token, length) goes with it to the output processor.
+    FinishReason engine_finish = FinishReason::kNone;
+    for (const std::unique_ptr<Sequence>& seq : finished) {
+      if (seq->seq_id() == seq_id) engine_finish = seq->finish_reason();
+    }
+    const bool stopped_by_string = process_output(live, child_idx, std::span(&sampled[row_idx].token_id, 1),
+                                                  std::span(&(*samples)[row_idx], 1), engine_finish);
+    if (stopped_by_string) {
       scheduler_.finish_sequence(seq_id, FinishReason::kStopString);
-      finish_choice(live, child_idx, FinishKind::kStop, std::move(stop), std::nullopt);
       request_of_.erase(seq_id);
     }
   }
@@ -267,19 +325,6 @@ base::Status EngineLoop::step() {
     }
   }
   return base::Status();
-}
-
-std::string EngineLoop::token_text(int32_t token_id) const {
-  auto text = tokenizer_->decode(std::span(&token_id, 1), false);
-  return text.ok() ? std::move(text).value() : std::string();
-}
-
-TokenLogprobEntry EngineLoop::logprob_entry(const SampleOutput& sample) const {
-  TokenLogprobEntry entry{sample.token_id, token_text(sample.token_id), sample.logprob, {}};
-  for (const TokenLogprob& top : sample.top_logprobs) {
-    entry.top.push_back({top.token_id, token_text(top.token_id), top.logprob});
-  }
-  return entry;
 }
 
 EngineStats EngineLoop::stats() const {

@@ -1,19 +1,21 @@
 // EngineLoop: the state the engine thread owns — the Scheduler, the ModelRunner, the sampler and each live
-// request's outputs — and one step of the loop: schedule -> run -> sample -> update -> text, stop strings and
-// finishes -> updates to the requests' channels. Not thread-safe: only the engine thread calls it.
+// request's OutputProcessor — and one step of the loop: schedule -> run -> sample -> update -> output processor
+// (text, stop strings, reasoning and tool calls) -> updates to the requests' channels. Not thread-safe: only the
+// engine thread calls it.
 // Must not contain threads, queues or locks (engine.cpp) or HTTP.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
 #include "engine/core/scheduler.h"
-#include "engine/runtime/choice_output.h"
+#include "engine/output/output_processor.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/input_processor.h"
 #include "engine/runtime/model_runner.h"
@@ -52,12 +54,12 @@ class EngineLoop {
 
  private:
   struct Choice {
-    std::unique_ptr<ChoiceOutput> output;
     int64_t num_tokens = 0;
     bool finished = false;
   };
   struct LiveRequest {
     AcceptedRequest in;
+    std::unique_ptr<OutputProcessor> output;  // the text side of every choice
     std::vector<Choice> choices;
     std::unordered_map<SeqId, int32_t> child_of;  // the request's sequences
     RequestUpdate pending;                        // changes of this step, not yet pushed
@@ -71,13 +73,15 @@ class EngineLoop {
   };
 
   ChoiceUpdate& choice_update(LiveRequest& live, int32_t child_idx);
-  void finish_choice(LiveRequest& live, int32_t child_idx, FinishKind kind, std::optional<std::string> stop_string,
-                     std::optional<int32_t> stop_token_id);
+  // Runs the output processor on a step of choice `child_idx` (no tokens: a finish without a new token) and adds
+  // the delta to the pending update. Returns true when the processor found a stop string (the caller finishes the
+  // sequence in the scheduler).
+  bool process_output(LiveRequest& live, int32_t child_idx, std::span<const int32_t> token_ids,
+                      std::span<const SampleOutput> samples, FinishReason engine_finish);
+  void fail_choice(LiveRequest& live, int32_t child_idx);
   void finish_sequence(const Sequence& seq);
   void flush(LiveRequest& live, std::optional<std::string> error_message = std::nullopt);
   void fail_request(const std::string& request_id, const std::string& message);
-  TokenLogprobEntry logprob_entry(const SampleOutput& sample) const;
-  std::string token_text(int32_t token_id) const;
 
   Scheduler scheduler_;
   std::unique_ptr<ModelRunner> runner_;

@@ -38,8 +38,10 @@ enum class ToolCallParser { kNone, kHermes };
 struct OutputOptions {
   ReasoningParser reasoning = ReasoningParser::kNone;
   ToolCallParser tools = ToolCallParser::kNone;  // only when the request allows tool calls (tool_choice != none)
-  bool echo_prompt = false;                      // completions `echo`
-  bool return_token_ids = false;                 // include token ids in updates
+  // chat_template_kwargs.enable_thinking: with qwen3 and a prompt without think tags, false means all content.
+  bool enable_thinking = true;
+  bool echo_prompt = false;       // completions `echo`
+  bool return_token_ids = false;  // include token ids in updates
 };
 
 struct GenerateRequest {

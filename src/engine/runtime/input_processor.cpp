@@ -83,20 +83,26 @@ vision::PreprocessOptions options_from(const io::ImageProcessorConfig& config) {
 
 base::Result<std::unique_ptr<InputProcessor>> InputProcessor::create(const std::string& model_dir,
                                                                       const io::ModelConfig& model_config,
-                                                                      InputLimits limits) {
+                                                                      InputLimits limits,
+                                                                      const std::string& chat_template) {
   std::unique_ptr<InputProcessor> processor(new InputProcessor());
   processor->model_config_ = model_config;
   processor->limits_ = std::move(limits);
   FOVEA_ASSIGN_OR_RETURN(processor->tokenizer_, text::Tokenizer::load_file(model_dir + "/tokenizer.json"));
   auto source = io::load_chat_template(model_dir);
+  if (!source.ok() && source.status().code() != base::StatusCode::kNotFound) return source.status();
   if (source.ok()) {
-    auto chat_template = text::ChatTemplate::create(source->template_text);
-    if (!chat_template.ok()) return chat_template.status().with_context(source->origin);
-    processor->chat_template_.emplace(std::move(chat_template).value());
     processor->bos_token_ = source->bos_token;
     processor->eos_token_ = source->eos_token;
-  } else if (source.status().code() != base::StatusCode::kNotFound) {
-    return source.status();
+  }
+  if (!chat_template.empty()) {
+    auto parsed = text::ChatTemplate::create(chat_template);
+    if (!parsed.ok()) return parsed.status().with_context("--chat-template");
+    processor->chat_template_.emplace(std::move(parsed).value());
+  } else if (source.ok()) {
+    auto parsed = text::ChatTemplate::create(source->template_text);
+    if (!parsed.ok()) return parsed.status().with_context(source->origin);
+    processor->chat_template_.emplace(std::move(parsed).value());
   }
   if (model_config.has_vision()) {
     FOVEA_ASSIGN_OR_RETURN(io::ImageProcessorConfig image_config, io::load_image_processor_config(model_dir));
@@ -218,10 +224,10 @@ base::Result<ProcessedPrompt> InputProcessor::process(const PromptInput& prompt)
   const auto num_tokens = static_cast<int64_t>(out.token_ids.size());
   if (num_tokens == 0) return base::invalid_argument("the prompt is empty; send at least one token");
   if (num_tokens >= limits_.max_model_len) {
-    return base::invalid_argument(
-        "the prompt has {} tokens, but this model's context length (max_model_len) is {}; shorten the prompt or "
-        "send fewer or smaller images",
-        num_tokens, limits_.max_model_len);
+    return base::out_of_range(
+        "This model's maximum context length is {} tokens, but the prompt has {} tokens and at least one token must "
+        "be generated; shorten the prompt or send fewer or smaller images.",
+        limits_.max_model_len, num_tokens);
   }
   if (model_config_.type == io::ModelType::kQwen3Vl) {
     std::vector<model::VisualSegment> segments;

@@ -1,7 +1,8 @@
 // InputProcessor: turns a request's prompt (a chat to render, or completion text / ids) into what the engine core
 // and the model runner take: token ids with each <|image_pad|> expanded to its image's token count, the images
 // fetched, decoded, preprocessed and hashed, and the prompt's 3-D rotary positions. Runs on the caller's thread
-// (thread-safe). Errors are the client's (kInvalidArgument) with messages that contain no path or address.
+// (thread-safe). Errors are the client's (kInvalidArgument; kOutOfRange for a prompt longer than the context) with
+// messages that contain no path or address.
 // Must not contain scheduling, model execution or HTTP.
 #pragma once
 
@@ -52,10 +53,13 @@ struct InputLimits {
 
 class InputProcessor {
  public:
-  // Reads the model folder's chat template, tokenizer and image preprocessor settings.
+  // Reads the model folder's chat template, tokenizer and image preprocessor settings. A non-empty
+  // `chat_template` (--chat-template, the template text itself) replaces the folder's; BOS/EOS still come from the
+  // folder.
   static base::Result<std::unique_ptr<InputProcessor>> create(const std::string& model_dir,
                                                               const io::ModelConfig& model_config,
-                                                              InputLimits limits);
+                                                              InputLimits limits,
+                                                              const std::string& chat_template = {});
 
   base::Result<ProcessedPrompt> process(const PromptInput& prompt) const;
 

@@ -10,8 +10,13 @@
 
 namespace fovea::engine {
 
-ModelRunner::ModelRunner(backend::Backend& backend, model::Model& model, model::KvCache cache)
-    : backend_(&backend), model_(&model), cache_(std::move(cache)) {}
+ModelRunner::ModelRunner(backend::Backend& backend, model::Model& model, model::KvCache cache,
+                         ModelRunnerOptions options)
+    : backend_(&backend), model_(&model), cache_(std::move(cache)) {
+  // Pure decode steps (every sequence one token, no image rows) replay a CUDA graph per batch-size bucket.
+  model.decoder().set_decode_graph_mode(options.enforce_eager ? model::DecodeGraphMode::kOff
+                                                              : model::DecodeGraphMode::kGraphs);
+}
 
 void ModelRunner::add_prompt(const std::string& request_id, std::shared_ptr<const ProcessedPrompt> prompt) {
   prompts_[request_id] = std::move(prompt);

@@ -34,10 +34,17 @@ struct RunnerOutput {
   }
 };
 
+// How the runner drives the model.
+struct ModelRunnerOptions {
+  // Pure decode steps run op by op instead of replaying CUDA graphs (vLLM's --enforce-eager). Graphs exist only on
+  // the CUDA backend; elsewhere every step runs op by op anyway.
+  bool enforce_eager = false;
+};
+
 class ModelRunner {
  public:
-  // `model` and `backend` must outlive the runner; the runner owns the KV cache.
-  ModelRunner(backend::Backend& backend, model::Model& model, model::KvCache cache);
+  // `model` and `backend` must outlive the runner; the runner owns the KV cache. Sets the decoder's graph mode.
+  ModelRunner(backend::Backend& backend, model::Model& model, model::KvCache cache, ModelRunnerOptions options = {});
 
   // The prompt (pixels, positions) of a request, registered before its first step and dropped when it is done.
   void add_prompt(const std::string& request_id, std::shared_ptr<const ProcessedPrompt> prompt);

@@ -1,13 +1,16 @@
 // RequestUpdate: what the engine reports to the HTTP layer about one request, step by step: per choice the new
-// text (content, reasoning, tool-call deltas), token ids and logprobs, and the finish; at the end the usage and
-// timings. Streaming responses send each update as chunks; non-streaming ones concatenate them.
-// Must not contain JSON or HTTP types.
+// text (content, reasoning, tool-call deltas), token ids and logprobs, and the finish; with the finish the choice's
+// whole answer as a non-streaming response reports it; at the end the usage and timings. Streaming responses send
+// each update as chunks; non-streaming ones concatenate them and take the answers. Must not contain JSON or HTTP
+// types.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/output/output_types.h"
 
 namespace fovea::engine {
 
@@ -47,6 +50,17 @@ struct ChoiceUpdate {
   std::optional<int32_t> stop_token_id;     // the stop token (not the primary EOS) that finished it
 };
 
+// A finished choice as a non-streaming response reports it. vLLM parses the whole text again for it, which can
+// differ from the joined deltas: tool-call arguments re-serialized as json.dumps, a call the stream had announced
+// kept as content when its block is not valid JSON, finish_reason "tool_calls" only when calls were extracted.
+struct ChoiceAnswer {
+  int32_t index = 0;
+  std::optional<std::string> reasoning;  // nullopt: the response has no reasoning field
+  std::optional<std::string> content;    // nullopt: "content": null
+  std::vector<ToolCall> tool_calls;
+  FinishKind finish = FinishKind::kStop;
+};
+
 struct RequestUsage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // summed over choices
@@ -69,6 +83,8 @@ struct RequestUpdate {
   // Set on the last update when the engine failed the request after accepting it (every choice kError): a message
   // safe to show the client.
   std::optional<std::string> error_message;
+  // The answers of the choices that finished in this update (from the output processor; none for kError).
+  std::vector<ChoiceAnswer> answers;
 };
 
 }  // namespace fovea::engine

@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     params->stop.push_back(stop);
   }
-  fovea::engine::OutputOptions options;
+  fovea::engine::OutputParserOptions options;
   options.reasoning_parser = static_cast<fovea::engine::ReasoningParserKind>(flags % 3);
   options.tool_parser =
       (flags & 16) != 0 ? fovea::engine::ToolParserKind::kHermes : fovea::engine::ToolParserKind::kNone;

@@ -80,6 +80,18 @@ TEST(RunCommand, ImagePromptPrintsHfGreedyTokensAsJson) {
   expect_greedy(json::parse(out.stdout_text), c);
 }
 
+TEST(RunCommand, DummyWeightsAndMaxModelLenAutoRun) {
+  const std::string args = "--model " + kDataDir + "checkpoints/qwen3-tiny --prompt 'Hello' --json --max-tokens 4 " +
+                           "--temperature 0 --ignore-eos --dtype float32 --threads 2 --max-model-len auto";
+  const Output real = run(args);
+  ASSERT_EQ(real.exit_code, 0) << real.stdout_text;
+  const Output dummy = run(args + " --load-format dummy --seed 4");
+  ASSERT_EQ(dummy.exit_code, 0) << dummy.stdout_text;
+  const auto dummy_tokens = json::parse(dummy.stdout_text)["token_ids"];
+  EXPECT_EQ(dummy_tokens.size(), 4u);
+  EXPECT_NE(dummy_tokens, json::parse(real.stdout_text)["token_ids"]);
+}
+
 TEST(RunCommand, MissingImageIsAnErrorWithoutItsPath) {
   const std::string command = std::string(FOVEA_BINARY) + " run --model " + kDataDir +
                               "checkpoints/qwen3-vl-tiny-untied-legacy --prompt hi --image /nonexistent/secret.png " +

@@ -52,7 +52,7 @@ Streamed run(const nlohmann::json& c, const std::vector<size_t>& chunk_sizes) {
   params->min_tokens = c["min_tokens"].get<int64_t>();
   params->skip_special_tokens = c["skip_special_tokens"].get<bool>();
   params->eos_token_id = 151645;
-  OutputOptions options;
+  OutputParserOptions options;
   std::string parser = c["reasoning_parser"].get<std::string>();
   if (!parser.empty()) options.reasoning_parser = *parse_reasoning_parser_name(parser);
   options.enable_thinking = c["enable_thinking"].get<bool>();
@@ -78,7 +78,7 @@ Streamed run(const nlohmann::json& c, const std::vector<size_t>& chunk_sizes) {
     out.text += delta->text;
     out.reasoning += delta->reasoning;
     out.content += delta->content;
-    for (const ToolCallDelta& tool : delta->tool_calls) {
+    for (const ToolCallChunk& tool : delta->tool_calls) {
       if (static_cast<size_t>(tool.index) >= out.tool_names.size()) {
         EXPECT_EQ(static_cast<size_t>(tool.index), out.tool_names.size());
         EXPECT_EQ(tool.id.rfind("chatcmpl-tool-", 0), 0u);

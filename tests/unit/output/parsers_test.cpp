@@ -43,23 +43,23 @@ TEST(StopStringMatcher, HoldsBackTheLongestPossibleStart) {
   EXPECT_EQ(partial_stop_suffix_bytes("", stops), 0u);
 }
 
-ReasoningParser::Split feed(ReasoningParser parser, const std::string& text, std::mt19937& gen) {
-  ReasoningParser::Split all;
+ReasoningSplitter::Split feed(ReasoningSplitter parser, const std::string& text, std::mt19937& gen) {
+  ReasoningSplitter::Split all;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t size = std::min<size_t>(text.size() - pos, std::uniform_int_distribution<size_t>(1, 4)(gen));
-    ReasoningParser::Split part = parser.push(std::string_view(text).substr(pos, size));
+    ReasoningSplitter::Split part = parser.push(std::string_view(text).substr(pos, size));
     all.reasoning += part.reasoning;
     all.content += part.content;
     pos += size;
   }
-  ReasoningParser::Split rest = parser.finish();
+  ReasoningSplitter::Split rest = parser.finish();
   all.reasoning += rest.reasoning;
   all.content += rest.content;
   return all;
 }
 
-TEST(ReasoningParser, SplitDoesNotDependOnChunking) {
+TEST(ReasoningSplitter, SplitDoesNotDependOnChunking) {
   std::mt19937 gen(5);
   const std::vector<std::string> texts = {"<think>abc</think>def",
                                           "abc</think>def</think>x",
@@ -71,25 +71,25 @@ TEST(ReasoningParser, SplitDoesNotDependOnChunking) {
                                           "x</thinkk>y</think>"};
   for (const std::string& text : texts) {
     for (bool starts_in_reasoning : {true, false}) {
-      ReasoningParser whole(starts_in_reasoning);
-      ReasoningParser::Split expected = whole.push(text);
-      ReasoningParser::Split rest = whole.finish();
+      ReasoningSplitter whole(starts_in_reasoning);
+      ReasoningSplitter::Split expected = whole.push(text);
+      ReasoningSplitter::Split rest = whole.finish();
       expected.reasoning += rest.reasoning;
       expected.content += rest.content;
       for (int trial = 0; trial < 20; ++trial) {
-        ReasoningParser::Split got = feed(ReasoningParser(starts_in_reasoning), text, gen);
+        ReasoningSplitter::Split got = feed(ReasoningSplitter(starts_in_reasoning), text, gen);
         EXPECT_EQ(got.reasoning, expected.reasoning) << text;
         EXPECT_EQ(got.content, expected.content) << text;
       }
     }
   }
-  ReasoningParser parser(true);
-  ReasoningParser::Split split = parser.push("a<think>b</think>c<think>d");
+  ReasoningSplitter parser(true);
+  ReasoningSplitter::Split split = parser.push("a<think>b</think>c<think>d");
   EXPECT_EQ(split.reasoning, "ab");
   EXPECT_EQ(split.content, "c<think>d");
 }
 
-TEST(ReasoningParser, StartFollowsThePromptsLastThinkTag) {
+TEST(ReasoningSplitter, StartFollowsThePromptsLastThinkTag) {
   std::vector<int32_t> opened = {1, 10, 2};
   std::vector<int32_t> closed = {10, 3, 11, 4};
   std::vector<int32_t> none = {1, 2};
@@ -118,7 +118,7 @@ TEST(HermesToolParser, StreamsNameThenArgumentsLikeVllm) {
   int num_name_deltas = 0;
   for (const auto& delta : deltas) {
     content += delta.content;
-    for (const ToolCallDelta& call : delta.tool_calls) {
+    for (const ToolCallChunk& call : delta.tool_calls) {
       EXPECT_EQ(call.index, 0);
       if (!call.name.empty()) {
         ++num_name_deltas;

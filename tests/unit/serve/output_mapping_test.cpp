@@ -89,14 +89,79 @@ TEST(ChatOutput, ReasoningIsDroppedWhenTheRequestSaysSo) {
   EXPECT_FALSE(output.choices()[0].reasoning.has_value());
 }
 
+TEST(GenerateRequestBuilder, EnableThinkingReachesTheOutputParsers) {
+  GenerateDefaults defaults;
+  defaults.reasoning_parser = ReasoningParserKind::kQwen3;
+  const std::string no_thinking = R"(, "chat_template_kwargs": {"enable_thinking": false})";
+  for (const auto& [kwargs, expected] : {std::pair{no_thinking, false}, std::pair{std::string(), true}}) {
+    const std::string body = R"({"messages": [{"role": "user", "content": "hi"}])" + kwargs + "}";
+    ApiResult<ChatCompletionRequest> request = parse_chat_completion_request(body, limits());
+    ASSERT_TRUE(request.ok()) << request.error().message;
+    ApiResult<engine::GenerateRequest> generate = build_chat_generate_request(request.value(), body, defaults, "id");
+    ASSERT_TRUE(generate.ok());
+    EXPECT_EQ(generate->output.enable_thinking, expected) << body;
+    EXPECT_EQ(generate->output.reasoning, engine::ReasoningParser::kQwen3);
+  }
+}
+
+TEST(ChatOutput, WholeAnswerIsTheEnginesAnswerNotTheJoinedDeltas) {
+  ChatOutput output({1, true, false, false});
+  engine::RequestUpdate update;
+  // The stream had the arguments as the model wrote them; the whole answer re-serializes them (json.dumps).
+  update.choices.push_back(
+      {0, "", "r", {{0, "chatcmpl-tool-1", "f", "{\"a\":1}"}}, {1}, {}, engine::FinishKind::kToolCalls, {}, {}});
+  update.finished = true;
+  engine::ChoiceAnswer answer;
+  answer.reasoning = "r";
+  answer.tool_calls = {{"chatcmpl-tool-1", "f", "{\"a\": 1}"}};
+  answer.finish = engine::FinishKind::kToolCalls;
+  update.answers.push_back(answer);
+  output.add(update);
+  std::vector<ChatChoice> choices = output.choices();
+  ASSERT_EQ(choices[0].tool_calls.size(), 1u);
+  EXPECT_EQ(choices[0].tool_calls[0].arguments, "{\"a\": 1}");
+  EXPECT_FALSE(choices[0].content.has_value());
+  EXPECT_EQ(choices[0].reasoning, "r");
+  EXPECT_EQ(choices[0].finish_reason, FinishReason::kToolCalls);
+
+  // A call the stream announced by name whose block is no valid JSON stays content in the whole answer ("stop").
+  ChatOutput invalid({1, /*include_reasoning=*/false, false, false});
+  engine::RequestUpdate streamed;
+  streamed.choices.push_back(
+      {0, "", "r", {{0, "chatcmpl-tool-2", "f", "{oops"}}, {1}, {}, engine::FinishKind::kToolCalls, {}, {}});
+  engine::ChoiceAnswer kept;
+  kept.reasoning = "r";
+  kept.content = "<tool_call>{\"name\": \"f\", {oops";
+  streamed.answers.push_back(kept);
+  invalid.add(streamed);
+  choices = invalid.choices();
+  EXPECT_TRUE(choices[0].tool_calls.empty());
+  EXPECT_EQ(choices[0].content, kept.content);
+  EXPECT_FALSE(choices[0].reasoning.has_value());
+  EXPECT_EQ(choices[0].finish_reason, FinishReason::kStop);
+}
+
+TEST(ChatChunk, ToolCallsStreamTheNameAloneThenArguments) {
+  ChatDelta first;
+  first.tool_calls.push_back({0, "chatcmpl-tool-1", "get_weather", ""});
+  ChatDelta next;
+  next.tool_calls.push_back({0, "", "", "{\"city\": "});
+  const ResponseIdentity identity{"chatcmpl-1", 1, "m"};
+  nlohmann::ordered_json name_chunk = build_chat_chunk(identity, {first}, std::nullopt);
+  nlohmann::ordered_json call = name_chunk["choices"][0]["delta"]["tool_calls"][0];
+  EXPECT_EQ(call.dump(), R"({"index":0,"id":"chatcmpl-tool-1","type":"function","function":{"name":"get_weather"}})");
+  call = build_chat_chunk(identity, {next}, std::nullopt)["choices"][0]["delta"]["tool_calls"][0];
+  EXPECT_EQ(call.dump(), R"({"index":0,"function":{"arguments":"{\"city\": "}})");
+}
+
 TEST(CompletionOutput, StreamPiecesCarryTheEchoOnceAndOffsetsInBytes) {
   CompletionOutputOptions options;
   options.echo_text = "P";
   options.logprobs = true;
   CompletionOutput output(options);
   engine::RequestUpdate first;
-  first.choices.push_back({0, "ab", "", {}, {1, 2}, {{1, "a", -1.0f, {}}, {2, "b", -2.0f, {}}},
-                           engine::FinishKind::kNone, {}, {}});
+  first.choices.push_back(
+      {0, "ab", "", {}, {1, 2}, {{1, "a", -1.0f, {}}, {2, "b", -2.0f, {}}}, engine::FinishKind::kNone, {}, {}});
   std::vector<CompletionChoice> pieces = output.add(first);
   ASSERT_EQ(pieces.size(), 1u);
   EXPECT_EQ(pieces[0].text, "Pab");

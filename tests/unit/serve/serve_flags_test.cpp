@@ -266,13 +266,13 @@ TEST(ServeFlagsTest, VllmOnlyFlagsAreNotSupportedRatherThanUnknown) {
 }
 
 TEST(ServeFlagsTest, IgnoredVllmFlagsAreAcceptedWithANote) {
-  auto parsed = parse_args({"/m", "--swap-space", "16", "--enforce-eager", "--pipeline-parallel-size", "1",
+  auto parsed = parse_args({"/m", "--swap-space", "16", "--trust-remote-code", "--pipeline-parallel-size", "1",
                             "--enable-chunked-prefill", "--no-enable-lora", "-O3", "--distributed-executor-backend",
                             "mp", "--disable-frontend-multiprocessing", "--port", "8080"});
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(parsed->config.port, 8080);  // the value of --swap-space was consumed, later flags still parsed
   EXPECT_TRUE(has_note_containing(*parsed, "--swap-space has no effect in fovea"));
-  EXPECT_TRUE(has_note_containing(*parsed, "--enforce-eager has no effect in fovea"));
+  EXPECT_TRUE(has_note_containing(*parsed, "--trust-remote-code has no effect in fovea"));
   EXPECT_TRUE(has_note_containing(*parsed, "-O has no effect in fovea"));
   EXPECT_TRUE(has_note_containing(*parsed, "--no-enable-lora has no effect"));
   EXPECT_EQ(parsed->notes.size(), 8u);

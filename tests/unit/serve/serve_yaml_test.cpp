@@ -127,12 +127,12 @@ TEST(ServeYamlTest, ErrorsNameTheFileAndKey) {
 TEST(ServeYamlTest, FileOnlyParsingNullsAndDottedKeys) {
   auto parsed = parse_serve_config_yaml(
       "model: /m\nseed: null\nhost:\nlimit_mm_per_prompt.image: 2\n"
-      "enforce-eager: false\nquantization: null\n",
+      "trust-remote-code: false\nquantization: null\n",
       "f.yaml", fake_context());
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(parsed->config.seed, 0);
   EXPECT_EQ(parsed->config.limit_mm_per_prompt.num_images, 2);
-  EXPECT_TRUE(has_note_containing(*parsed, "f.yaml: enforce-eager: false has no effect"));
+  EXPECT_TRUE(has_note_containing(*parsed, "f.yaml: trust-remote-code: false has no effect"));
   auto empty = parse_serve_config_yaml("", "e.yaml", fake_context());
   EXPECT_FALSE(empty.ok());  // no model
 }
