@@ -19,6 +19,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_factory.h"
 #include "model/model.h"
+#include "golden_case_util.h"
 #include "sequence_runner.h"
 #include "vision/image_decoder.h"
 #include "vision/patchifier.h"
@@ -27,6 +28,10 @@ namespace fovea::model {
 namespace {
 
 using nlohmann::json;
+using testing::argmax;
+using testing::case_images;
+using testing::read_bytes;
+using testing::relative_error;
 
 // The source tree of the build, or $FOVEA_SOURCE_DIR where the binary runs on another machine (the GPU script sets
 // it to the copy of the repository there).
@@ -48,46 +53,10 @@ constexpr double kLogitsToleranceBf16 = 3e-2;
 // Chunked prefill (5 tokens a chunk, blocks of 7) against one prefill on the same backend, f32.
 constexpr double kChunkedTolerance = 1e-5;
 
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// max |a - b| / max |b|.
-double relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  double max_diff = 0.0;
-  double max_ref = 0.0;
-  for (size_t idx = 0; idx < expected.size() && idx < actual.size(); ++idx) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(actual[idx]) - expected[idx]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(expected[idx])));
-  }
-  return max_ref == 0.0 ? max_diff : max_diff / max_ref;
-}
-
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
 double bf16_ulp(float value) {
   int exponent = 0;
   std::frexp(value, &exponent);
   return std::ldexp(1.0, exponent - 8);
-}
-
-// The vision module's pixels for a case image: the resized PNG HF's processor produced, normalised and patchified.
-std::vector<vision::PreprocessedImage> case_images(const std::string& checkpoint, const json& c) {
-  std::vector<vision::PreprocessedImage> images;
-  for (const json& image : c["images"]) {
-    const std::string path = kDataDir + "cases/" + checkpoint + "/" + image["resized"].get<std::string>();
-    auto decoded = vision::decode_image(read_bytes(path));
-    EXPECT_TRUE(decoded.ok()) << path << ": " << decoded.status().to_string();
-    if (!decoded.ok()) return {};
-    auto patches = vision::normalize_and_patchify(*decoded, vision::PreprocessOptions{});
-    EXPECT_TRUE(patches.ok()) << path << ": " << patches.status().to_string();
-    if (!patches.ok()) return {};
-    images.push_back(std::move(patches).value());
-  }
-  return images;
 }
 
 // One (checkpoint, activation dtype, backend) line of the table.
@@ -198,7 +167,7 @@ TEST_P(GpuGoldenTest, LogitsAndGreedyOnCudaBesideCpu) {
     cuda_row.worst_vs_cpu = 0.0;
     for (const json& c : cases["cases"]) {
       SCOPED_TRACE(checkpoint + "/" + c["name"].get<std::string>() + " " + label);
-      const std::vector<vision::PreprocessedImage> images = case_images(checkpoint, c);
+      const std::vector<vision::PreprocessedImage> images = case_images(kDataDir + "cases/" + checkpoint, c);
       ASSERT_EQ(images.size(), c["images"].size());
       const std::vector<int32_t> prompt = c["prompt_ids"];
       const std::vector<float> reference = c["last_logits_" + label];

@@ -20,6 +20,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_factory.h"
 #include "model/model.h"
+#include "golden_case_util.h"
 #include "sequence_runner.h"
 #include "vision/image_decoder.h"
 #include "vision/patchifier.h"
@@ -28,6 +29,10 @@ namespace fovea::model {
 namespace {
 
 using nlohmann::json;
+using testing::argmax;
+using testing::case_images;
+using testing::read_bytes;
+using testing::relative_error;
 
 // The source tree of the build, or $FOVEA_SOURCE_DIR where the binary runs on another machine (the GPU script sets
 // it to the copy of the repository there). tests/golden/quant's case reader uses the build's path only, so the few
@@ -63,42 +68,6 @@ std::vector<std::string> checkpoint_names() {
   }
   std::sort(names.begin(), names.end());
   return names;
-}
-
-std::vector<uint8_t> read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// max |a - b| / max |b|.
-double relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  double max_diff = 0.0;
-  double max_ref = 0.0;
-  for (size_t idx = 0; idx < expected.size() && idx < actual.size(); ++idx) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(actual[idx]) - expected[idx]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(expected[idx])));
-  }
-  return max_ref == 0.0 ? max_diff : max_diff / max_ref;
-}
-
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
-// The pixels of a case image: the resized PNG HF's processor produced (kept with the base checkpoint's cases).
-std::vector<vision::PreprocessedImage> case_images(const std::string& base_checkpoint, const json& c) {
-  std::vector<vision::PreprocessedImage> images;
-  for (const json& image : c["images"]) {
-    const std::filesystem::path path = model_data() / "cases" / base_checkpoint / image["resized"].get<std::string>();
-    auto decoded = vision::decode_image(read_bytes(path));
-    EXPECT_TRUE(decoded.ok()) << path << ": " << decoded.status().to_string();
-    if (!decoded.ok()) return {};
-    auto patches = vision::normalize_and_patchify(*decoded, vision::PreprocessOptions{});
-    EXPECT_TRUE(patches.ok()) << path << ": " << patches.status().to_string();
-    if (!patches.ok()) return {};
-    images.push_back(std::move(patches).value());
-  }
-  return images;
 }
 
 // One checkpoint's line of the table.
@@ -173,7 +142,7 @@ TEST_P(GpuQuantGoldenTest, LogitsAndGreedyOnCudaBesideCpu) {
   for (const json& c : record["cases"]) {
     SCOPED_TRACE(checkpoint + "/" + c["name"].get<std::string>());
     const std::vector<int32_t> prompt = c["prompt_ids"];
-    const std::vector<vision::PreprocessedImage> images = case_images(base_checkpoint, c);
+    const std::vector<vision::PreprocessedImage> images = case_images(model_data() / "cases" / base_checkpoint, c);
     ASSERT_EQ(images.size(), c["images"].size());
     const std::vector<float> reference = c["last_logits_f32"];
     const std::vector<int32_t> expected = c["greedy_f32"];

@@ -17,6 +17,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "model/model.h"
+#include "golden_case_util.h"
 #include "sequence_runner.h"
 #include "vision/image_decoder.h"
 #include "vision/patchifier.h"
@@ -25,6 +26,10 @@ namespace fovea::model {
 namespace {
 
 using nlohmann::json;
+using testing::argmax;
+using testing::case_images;
+using testing::read_bytes;
+using testing::relative_error;
 
 const std::string kDataDir = std::string(FOVEA_SOURCE_DIR) + "/tests/golden/model/data/";
 constexpr int kNumGreedySteps = 16;
@@ -38,46 +43,8 @@ constexpr double kChunkedTolerance = 1e-5;
 constexpr double kLogitsToleranceBf16 = 3e-2;
 constexpr double kBf16TieUlps = 2.0;
 
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 json read_cases(const std::string& checkpoint) {
   return json::parse(read_bytes(kDataDir + "cases/" + checkpoint + "/cases.json"));
-}
-
-// max |a - b| / max |b|.
-double relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  double max_diff = 0.0;
-  double max_ref = 0.0;
-  for (size_t idx = 0; idx < expected.size() && idx < actual.size(); ++idx) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(actual[idx]) - expected[idx]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(expected[idx])));
-  }
-  return max_ref == 0.0 ? max_diff : max_diff / max_ref;
-}
-
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
-// The vision module's pixels for a case image: the resized PNG HF's processor produced, normalised and patchified.
-std::vector<vision::PreprocessedImage> case_images(const std::string& checkpoint, const json& c) {
-  std::vector<vision::PreprocessedImage> images;
-  for (const json& image : c["images"]) {
-    const std::string path = kDataDir + "cases/" + checkpoint + "/" + image["resized"].get<std::string>();
-    auto decoded = vision::decode_image(read_bytes(path));
-    EXPECT_TRUE(decoded.ok()) << path << ": " << decoded.status().to_string();
-    if (!decoded.ok()) return {};
-    auto patches = vision::normalize_and_patchify(*decoded, vision::PreprocessOptions{});
-    EXPECT_TRUE(patches.ok()) << path << ": " << patches.status().to_string();
-    if (!patches.ok()) return {};
-    const std::vector<int64_t> grid = image["grid_thw"];
-    EXPECT_EQ(std::vector<int64_t>(patches->grid_thw.begin(), patches->grid_thw.end()), grid) << path;
-    images.push_back(std::move(patches).value());
-  }
-  return images;
 }
 
 // One bf16 ulp at |value|: the spacing of bf16 logits around it.
@@ -160,7 +127,7 @@ TEST_P(ModelGoldenTest, LogitsGreedyAndChunkedPrefill) {
   for (const json& c : cases["cases"]) {
     const std::string name = c["name"];
     SCOPED_TRACE(checkpoint + "/" + name);
-    const std::vector<vision::PreprocessedImage> images = case_images(checkpoint, c);
+    const std::vector<vision::PreprocessedImage> images = case_images(kDataDir + "cases/" + checkpoint, c);
     ASSERT_EQ(images.size(), c["images"].size());
     const std::vector<int32_t> prompt = c["prompt_ids"];
     const std::vector<float> reference = c["last_logits_f32"];

@@ -20,6 +20,7 @@
 #include "model/text_weights.h"
 #include "model/weight_loader.h"
 #include "quant_golden_cases.h"
+#include "golden_case_util.h"
 #include "sequence_runner.h"
 #include "text/tokenizer.h"
 #include "vision/image_decoder.h"
@@ -29,6 +30,10 @@ namespace fovea::quant {
 namespace {
 
 using nlohmann::json;
+using model::testing::argmax;
+using model::testing::case_images;
+using model::testing::read_bytes;
+using model::testing::relative_error;
 using testing::kModelData;
 using testing::kQuantData;
 
@@ -48,26 +53,6 @@ constexpr double kLogitsToleranceBf16Weights = 1e-2;
 constexpr double kLogitsToleranceBf16Activations = 3e-2;
 constexpr double kMarginFloor = 1e-3;  // greedy steps whose reference top-2 margin is at or below this are ties
 
-std::vector<uint8_t> read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// max |a - b| / max |b|.
-double relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  double max_diff = 0.0;
-  double max_ref = 0.0;
-  for (size_t idx = 0; idx < expected.size() && idx < actual.size(); ++idx) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(actual[idx]) - expected[idx]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(expected[idx])));
-  }
-  return max_ref == 0.0 ? max_diff : max_diff / max_ref;
-}
-
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
 // The base checkpoint's case of the same name (tests/golden/model/data/cases/<base>/cases.json).
 json base_case(const std::string& base_checkpoint, const std::string& name) {
   const json cases = testing::read_json(kModelData / "cases" / base_checkpoint / "cases.json");
@@ -76,24 +61,6 @@ json base_case(const std::string& base_checkpoint, const std::string& name) {
   }
   ADD_FAILURE() << base_checkpoint << " has no case " << name;
   return json::object();
-}
-
-// The pixels of a case image: the resized PNG HF's processor produced (kept with the base checkpoint's cases).
-std::vector<vision::PreprocessedImage> case_images(const std::string& base_checkpoint, const json& c) {
-  std::vector<vision::PreprocessedImage> images;
-  for (const json& image : c["images"]) {
-    const std::filesystem::path path = kModelData / "cases" / base_checkpoint / image["resized"].get<std::string>();
-    auto decoded = vision::decode_image(read_bytes(path));
-    EXPECT_TRUE(decoded.ok()) << path << ": " << decoded.status().to_string();
-    if (!decoded.ok()) return {};
-    auto patches = vision::normalize_and_patchify(*decoded, vision::PreprocessOptions{});
-    EXPECT_TRUE(patches.ok()) << path << ": " << patches.status().to_string();
-    if (!patches.ok()) return {};
-    const std::vector<int64_t> grid = image["grid_thw"];
-    EXPECT_EQ(std::vector<int64_t>(patches->grid_thw.begin(), patches->grid_thw.end()), grid) << path;
-    images.push_back(std::move(patches).value());
-  }
-  return images;
 }
 
 // fovea's tokenizer on the base case's rendered prompt, each image placeholder expanded to its grid's tokens (what
@@ -150,7 +117,7 @@ TEST_P(QuantModelGoldenTest, LogitsAndGreedyTokensLikeHf) {
     SCOPED_TRACE(checkpoint + "/" + name);
     const std::vector<int32_t> prompt = c["prompt_ids"];
     EXPECT_EQ(fovea_prompt_ids(**tokenizer, model.config(), base_case(base_checkpoint, name), c), prompt);
-    const std::vector<vision::PreprocessedImage> images = case_images(base_checkpoint, c);
+    const std::vector<vision::PreprocessedImage> images = case_images(kModelData / "cases" / base_checkpoint, c);
     ASSERT_EQ(images.size(), c["images"].size());
     const std::vector<float> reference = c["last_logits_f32"];
     const std::vector<int32_t> expected = c["greedy_f32"];
