@@ -54,12 +54,8 @@ TEST_P(DecodeGraphTest, GraphReplayMatchesPaddedEagerBitForBit) {
 
   for (int64_t num_seqs : {1, 3, 8, 17, 64}) {
     SCOPED_TRACE(c.checkpoint + " batch " + std::to_string(num_seqs));
-    std::vector<std::vector<int32_t>> tokens(static_cast<size_t>(num_seqs));
+    std::vector<std::vector<int32_t>> tokens = random_prompts(rng, num_seqs, vocab);
     std::vector<int64_t> begins(static_cast<size_t>(num_seqs), 0);
-    for (auto& seq : tokens) {
-      seq.resize(std::uniform_int_distribution<size_t>(3, 14)(rng));
-      for (int32_t& id : seq) id = std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng);
-    }
     const HostStep prefill = make_step(tokens, begins, mrope);
     std::vector<float> prefill_logits;
     for (const KvCache& cache : caches) prefill_logits = run(backend, decoder, DecodeGraphMode::kOff, prefill, cache);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,16 @@ inline std::vector<float> run(backend::Backend& backend, TextDecoder& decoder, D
   EXPECT_TRUE(backend.copy_to_host(backend.default_stream(), *logits, host.data()).ok());
   EXPECT_TRUE(backend.synchronize(backend.default_stream()).ok());
   return host;
+}
+
+// num_seqs random prompts of 3-14 token ids below vocab.
+inline std::vector<std::vector<int32_t>> random_prompts(std::mt19937& rng, int64_t num_seqs, int32_t vocab) {
+  std::vector<std::vector<int32_t>> tokens(static_cast<size_t>(num_seqs));
+  for (auto& seq : tokens) {
+    seq.resize(std::uniform_int_distribution<size_t>(3, 14)(rng));
+    for (int32_t& id : seq) id = std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng);
+  }
+  return tokens;
 }
 
 inline double relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
