@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io/vision_step_budget.h"
 #include "tensor/dtype.h"
 
 namespace fovea::model {
@@ -31,7 +32,7 @@ struct ModelOptions {
   TextLimits text_limits;
   // Patches (pixel_values rows) of one vision-encoder call; 0 for a model without vision or when images are
   // never encoded (the vision workspace is then not allocated).
-  int64_t max_vision_patches = 16384;
+  int64_t max_vision_patches = io::kMaxVisionPatchesPerStep;
 };
 
 }  // namespace fovea::model

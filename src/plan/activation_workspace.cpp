@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "io/vision_step_budget.h"
+
 namespace fovea::plan {
 namespace {
 
@@ -48,11 +50,12 @@ DecoderWorkspace decoder_workspace(const io::ModelConfig& config, int activation
 VisionWorkload vision_workload(const io::VisionConfig& vision, int64_t max_pixels, int64_t max_images_per_prompt,
                                int64_t max_model_len) {
   VisionWorkload workload;
-  workload.max_pixels = max_pixels;
+  // The engine resizes bigger images down to what one encoder step holds.
+  workload.max_pixels = std::min(max_pixels, io::vision_step_budget(vision, 0).max_pixels_per_image);
   const int64_t merge_area = vision.spatial_merge_size * vision.spatial_merge_size;
   const int64_t pixels_per_token = vision.patch_size * vision.patch_size * merge_area;
-  if (pixels_per_token <= 0 || max_images_per_prompt <= 0 || max_pixels <= 0) return workload;
-  workload.max_tokens_per_image = std::max<int64_t>(max_pixels / pixels_per_token, 1);
+  if (pixels_per_token <= 0 || max_images_per_prompt <= 0 || workload.max_pixels <= 0) return workload;
+  workload.max_tokens_per_image = std::max<int64_t>(workload.max_pixels / pixels_per_token, 1);
   const int64_t tokens_allowed = std::min(max_images_per_prompt, (int64_t{1} << 40) / workload.max_tokens_per_image) *
                                  workload.max_tokens_per_image;
   workload.num_tokens = std::min(tokens_allowed, std::max<int64_t>(max_model_len, 0));
@@ -62,7 +65,8 @@ VisionWorkload vision_workload(const io::VisionConfig& vision, int64_t max_pixel
 }
 
 VisionWorkspace vision_workspace(const io::VisionConfig& vision, int activation_bytes, int64_t tensor_parallel_size,
-                                 EncoderTpMode encoder_tp_mode, const VisionWorkload& workload) {
+                                 EncoderTpMode encoder_tp_mode, const VisionWorkload& workload,
+                                 int64_t max_num_batched_tokens) {
   VisionWorkspace workspace;
   if (workload.num_patches <= 0) return workspace;
   const int64_t tp = std::max<int64_t>(tensor_parallel_size, 1);
@@ -75,15 +79,11 @@ VisionWorkspace vision_workspace(const io::VisionConfig& vision, int activation_
   const uint64_t merge_area = u(vision.spatial_merge_size * vision.spatial_merge_size);
   const uint64_t patch_values =
       u(vision.in_channels * vision.temporal_patch_size * vision.patch_size * vision.patch_size);
-  const uint64_t num_deepstack = vision.deepstack_visual_indexes.size();
+  const io::VisionStepBudget budget = io::vision_step_budget(vision, max_num_batched_tokens);
 
-  // Data mode: each GPU encodes its share of whole images (at least one); weights mode: every GPU sees every patch.
-  int64_t num_patches = workload.num_patches;
-  if (!sharded && workload.num_images > 1) {
-    const int64_t images_per_gpu = (workload.num_images + tp - 1) / tp;
-    num_patches =
-        std::min(num_patches, images_per_gpu * workload.max_tokens_per_image * static_cast<int64_t>(merge_area));
-  }
+  // The engine allocates one encoder step's patches whatever the images; a request's images are encoded over as
+  // many steps as they need. In data mode every GPU runs its own steps over its share of the images.
+  const int64_t num_patches = budget.max_patches_per_step;
   workspace.num_patches = num_patches;
   const uint64_t attention_point = 3 * hidden / shard + hidden / shard;              // qkv, attention output
   const uint64_t mlp_point = inter / shard;                                          // fc1 output, GELU in place
@@ -94,8 +94,8 @@ VisionWorkspace vision_workspace(const io::VisionConfig& vision, int activation_
   const uint64_t num_merged = u(num_patches) / merge_area;
   const uint64_t merger_bytes = num_merged * a * (merge_area * hidden + merge_area * hidden / shard);
   workspace.transient = workspace.per_patch_bytes * u(num_patches) + merger_bytes;
-  // Every GPU holds the whole request's embeddings: the decoder's prefill reads them on all ranks.
-  workspace.encoder_output = u(workload.num_tokens) * u(vision.out_hidden_size) * a * (1 + num_deepstack);
+  // The encoder cache keeps image embeddings until the decoder's prefill has read them, on every GPU.
+  workspace.encoder_output = u(budget.encoder_cache_tokens) * io::encoder_cache_bytes_per_token(vision, activation_bytes);
   return workspace;
 }
 

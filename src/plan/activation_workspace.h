@@ -31,7 +31,7 @@ DecoderWorkspace decoder_workspace(const io::ModelConfig& config, int activation
 // The images one request may carry, bounded by both --limit-mm-per-prompt and max-model-len (image tokens are
 // prompt tokens).
 struct VisionWorkload {
-  int64_t max_pixels = 0;            // pixel ceiling of one image
+  int64_t max_pixels = 0;            // pixel ceiling of one image (bigger ones are resized down to it)
   int64_t max_tokens_per_image = 0;  // LLM tokens of the largest image: max_pixels / (patch x merge)^2
   int64_t num_images = 0;            // images of that size one request can hold
   int64_t num_tokens = 0;            // LLM tokens of all of them (at most max_model_len)
@@ -41,14 +41,16 @@ VisionWorkload vision_workload(const io::VisionConfig& vision, int64_t max_pixel
                                int64_t max_model_len);
 
 struct VisionWorkspace {
-  int64_t num_patches = 0;      // patches this GPU encodes at once
+  int64_t num_patches = 0;      // patches one encoder step holds on this GPU (io::vision_step_budget)
   uint64_t transient = 0;       // buffers of the tower's largest point (a block's attention or MLP, the mergers)
-  uint64_t encoder_output = 0;  // the request's image embeddings (main + DeepStack), kept for the decoder
+  uint64_t encoder_output = 0;  // the encoder cache: image embeddings (main + DeepStack) kept for the decoder
 
   uint64_t per_patch_bytes = 0;  // transient bytes per patch (without the mergers), for the docs and tests
 };
-// The encoder runs one request's images at once (each image its own attention segment).
+// The engine encodes images in steps of io::vision_step_budget's patches (each image its own attention segment) and
+// keeps their embeddings in its encoder cache; this is what it allocates for both.
 VisionWorkspace vision_workspace(const io::VisionConfig& vision, int activation_bytes, int64_t tensor_parallel_size,
-                                 EncoderTpMode encoder_tp_mode, const VisionWorkload& workload);
+                                 EncoderTpMode encoder_tp_mode, const VisionWorkload& workload,
+                                 int64_t max_num_batched_tokens);
 
 }  // namespace fovea::plan

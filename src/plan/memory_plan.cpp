@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "io/vision_step_budget.h"
+
 namespace fovea::plan {
 namespace {
 
@@ -202,7 +204,13 @@ base::Result<MemoryPlan> compute_memory_plan(const PlanInputs& inputs, const Wei
     plan.vision_workload =
         vision_workload(*config.vision_config, max_pixels, options.max_images_per_prompt, plan.max_model_len);
     gpu_plan.vision =
-        vision_workspace(*config.vision_config, activation_bytes, tp, options.mm_encoder_tp_mode, plan.vision_workload);
+        vision_workspace(*config.vision_config, activation_bytes, tp, options.mm_encoder_tp_mode, plan.vision_workload,
+                         plan.max_num_batched_tokens);
+    if (plan.vision_workload.max_pixels < max_pixels) {
+      plan.notes.push_back(fmt::format(
+          "images above {} pixels ({} from {}) are resized down to it: one vision-encoder step holds {} patches",
+          plan.vision_workload.max_pixels, max_pixels, plan.max_pixels_source, io::kMaxVisionPatchesPerStep));
+    }
     if (options.max_videos_per_prompt > 0) {
       plan.notes.push_back(
           "no memory is planned for video: fovea's server refuses video inputs (pass --limit-mm-per-prompt with "

@@ -203,9 +203,9 @@ std::string plan_to_table(const MemoryPlan& plan) {
                       std::min(plan.max_num_seqs, plan.max_num_batched_tokens)),
           [](const GpuMemoryPlan& gpu) { return gpu.decoder.total(); });
   if (plan.vision_workload.num_patches > 0) {
-    add_row(fmt::format("  vision tower peak ({} patches at once)", plan.per_gpu.front().vision.num_patches),
+    add_row(fmt::format("  vision encoder step ({} patches)", plan.per_gpu.front().vision.num_patches),
             [](const GpuMemoryPlan& gpu) { return gpu.vision.transient; });
-    add_row("  image embeddings kept for prefill", [](const GpuMemoryPlan& gpu) { return gpu.vision.encoder_output; });
+    add_row("  encoder cache (image embeddings)", [](const GpuMemoryPlan& gpu) { return gpu.vision.encoder_output; });
   }
   add_row("runtime overheads", [](const GpuMemoryPlan& gpu) { return gpu.overhead.total(); });
   add_row("  CUDA context", [](const GpuMemoryPlan& gpu) { return gpu.overhead.cuda_context; });

@@ -36,7 +36,7 @@ std::optional<MemoryPlan> replan(const PlanInputs& inputs, const WeightFormatRul
 
 void suggest_max_model_len(const PlanInputs& inputs, const MemoryPlan& plan, std::vector<Suggestion>& out) {
   if (plan.problem != FitProblem::kKvCacheBelowMaxModelLen) return;
-  // A shorter context can also shrink the image workload (image tokens count toward it): climb to the fixed point.
+  // A shorter context can also change the workload the plan reports: climb to the fixed point.
   int64_t candidate = first_gpu(plan).kv_cache.num_tokens;
   std::optional<MemoryPlan> best;
   for (int step = 0; step < 8 && candidate > 0; ++step) {
@@ -156,50 +156,20 @@ void suggest_utilization(const PlanInputs& inputs, const MemoryPlan& plan, std::
   }
 }
 
-void suggest_image_limits(const PlanInputs& inputs, const MemoryPlan& plan, std::vector<Suggestion>& out) {
+// Image size and count do not change what is allocated (the engine allocates one encoder step and its cache, see
+// io::vision_step_budget): only serving text alone frees the vision workspace.
+void suggest_text_only(const PlanInputs& inputs, const MemoryPlan& plan, std::vector<Suggestion>& out) {
   const GpuMemoryPlan& gpu = first_gpu(plan);
   if (plan.vision_workload.num_patches == 0 || gpu.vision.transient + gpu.vision.encoder_output < 256 * kMiB) return;
-  // Smaller images: the largest square ceiling (side in steps down to 512) at which the plan fits; when none does,
-  // what a 1536 x 1536 ceiling would still free.
-  const int64_t current = plan.vision_workload.max_pixels;
-  std::optional<MemoryPlan> chosen;
-  int64_t chosen_side = 0;
-  for (int64_t side : {3584, 3072, 2560, 2048, 1792, 1536, 1280, 1024, 768, 512}) {
-    if (side * side >= current) continue;
-    PlanInputs changed = inputs;
-    changed.options.max_pixels = side * side;
-    std::optional<MemoryPlan> attempt = replan(changed);
-    if (!attempt) continue;
-    if (attempt->fits || (side == 1536 && !chosen)) {
-      chosen = std::move(attempt);
-      chosen_side = side;
-      if (chosen->fits) break;
-    }
-  }
-  if (chosen) {
-    const int64_t pixels = chosen_side * chosen_side;
-    const std::string kwargs = fmt::format(R"({{"max_pixels": {}}})", pixels);
-    out.push_back(from_plan("image_size",
-                            fmt::format("--mm-processor-kwargs '{}' ({}x{} pixels, {} tokens an image, instead of {} "
-                                        "pixels) for the {} images a request may carry",
-                                        kwargs, chosen_side, chosen_side, chosen->vision_workload.max_tokens_per_image,
-                                        current, chosen->vision_workload.num_images),
-                            {{"--mm-processor-kwargs", kwargs}}, *chosen));
-  }
-  // Fewer images: the most per prompt at which the plan fits.
-  for (int64_t images = std::min<int64_t>(inputs.options.max_images_per_prompt, plan.vision_workload.num_images) - 1;
-       images >= 1; --images) {
-    PlanInputs changed = inputs;
-    changed.options.max_images_per_prompt = images;
-    std::optional<MemoryPlan> attempt = replan(changed);
-    if (!attempt || !attempt->fits) continue;
-    const std::string limit = fmt::format(R"({{"image": {}, "video": 0}})", images);
-    out.push_back(
-        from_plan("images_per_prompt",
-                  fmt::format("--limit-mm-per-prompt '{}': at most {} full-size images per request", limit, images),
-                  {{"--limit-mm-per-prompt", limit}}, *attempt));
-    break;
-  }
+  PlanInputs changed = inputs;
+  changed.options.max_images_per_prompt = 0;
+  std::optional<MemoryPlan> attempt = replan(changed);
+  if (!attempt) return;
+  const std::string limit = R"({"image": 0, "video": 0})";
+  out.push_back(from_plan("text_only",
+                          fmt::format("--limit-mm-per-prompt '{}': text only, no vision workspace or encoder cache",
+                                      limit),
+                          {{"--limit-mm-per-prompt", limit}}, *attempt));
 }
 
 }  // namespace
@@ -210,7 +180,7 @@ std::vector<Suggestion> suggest_changes(const PlanInputs& inputs, const MemoryPl
   if (plan.fits || plan.per_gpu.empty() || plan.problem == FitProblem::kKvCacheOverrideTooLarge) return suggestions;
   suggest_max_model_len(inputs, plan, suggestions);
   suggest_fp8_kv(inputs, plan, suggestions);
-  suggest_image_limits(inputs, plan, suggestions);
+  suggest_text_only(inputs, plan, suggestions);
   suggest_weight_formats(inputs, plan, suggestions);
   suggest_more_gpus(inputs, plan, suggestions);
   suggest_smaller_batch(inputs, plan, suggestions);

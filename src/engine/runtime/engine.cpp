@@ -22,13 +22,11 @@
 #include "engine/sampling/model_sampling_info.h"
 #include "io/generation_config.h"
 #include "io/model_config.h"
+#include "io/vision_step_budget.h"
 #include "model/model.h"
 
 namespace fovea::engine {
 namespace {
-
-// Vision patches one encoder call holds at most: bigger images are resized down to it (InputLimits).
-constexpr int64_t kMaxVisionPatches = 16384;
 
 base::Result<tensor::DType> parse_dtype(const std::string& name, const std::string& fallback, const char* flag) {
   const std::string value = name == "auto" ? fallback : name;
@@ -256,7 +254,13 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   options.dummy_seed = config.seed.value_or(0);
   options.quantization = config.quantization;
   options.text_limits = {config.max_num_batched_tokens, config.max_num_seqs, widest_blocks_per_seq};
-  options.max_vision_patches = model_config.has_vision() ? kMaxVisionPatches : 0;
+  // The planner reserves the same: io::vision_step_budget is the one rule for the encoder's step and cache. No
+  // images allowed (--limit-mm-per-prompt image=0): no vision workspace or encoder cache, as the plan says.
+  const io::VisionStepBudget vision_budget = model_config.has_vision() && config.max_images_per_prompt > 0
+                                                 ? io::vision_step_budget(*model_config.vision_config,
+                                                                          config.max_num_batched_tokens)
+                                                 : io::VisionStepBudget{};
+  options.max_vision_patches = vision_budget.max_patches_per_step;
   std::fprintf(stderr, "fovea: loading %s (%s, %s%s) on %s ...\n", config.model_dir.c_str(),
                model_config.model_type.c_str(), dtype_label(act),
                load_format == model::LoadFormat::kDummy ? ", dummy weights" : "", device.c_str());
@@ -268,16 +272,11 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   scheduler_config.block_size = config.block_size;
   scheduler_config.enable_prefix_caching = config.enable_prefix_caching;
   uint64_t encoder_cache_bytes = 0;
-  if (model_config.has_vision()) {
-    const int64_t merge = model_config.vision_config->spatial_merge_size;
-    scheduler_config.max_encoder_cost_per_step = options.max_vision_patches;
-    scheduler_config.encoder_cache_size_tokens =
-        std::max(config.max_num_batched_tokens, options.max_vision_patches / (merge * merge)) * 2;
-    // Each cached token holds the embedding and one row per DeepStack level (ModelRunner::encode_image).
-    encoder_cache_bytes = static_cast<uint64_t>(scheduler_config.encoder_cache_size_tokens) *
-                          static_cast<uint64_t>(model_config.vision_config->out_hidden_size) *
-                          static_cast<uint64_t>(1 + model_config.vision_config->deepstack_visual_indexes.size()) *
-                          static_cast<uint64_t>(tensor::dtype_size_bytes(act));
+  if (vision_budget.max_patches_per_step > 0) {
+    scheduler_config.max_encoder_cost_per_step = vision_budget.max_patches_per_step;
+    scheduler_config.encoder_cache_size_tokens = vision_budget.encoder_cache_tokens;
+    encoder_cache_bytes = static_cast<uint64_t>(vision_budget.encoder_cache_tokens) *
+                          io::encoder_cache_bytes_per_token(*model_config.vision_config, tensor::dtype_size_bytes(act));
   }
   FOVEA_ASSIGN_OR_RETURN(KvCacheSizing kv, size_kv_cache(config, text, kv_dtype, requested_max_len,
                                                         encoder_cache_bytes, *backend_));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "io/vision_step_budget.h"
 #include "plan/plan_report.h"
 #include "plan/plan_suggestions.h"
 #include "plan_test_util.h"
@@ -112,20 +113,19 @@ TEST(MemoryPlan, WeightsMatchTheLibrariesTensorsWithinOnePercent) {
   }
 }
 
-TEST(MemoryPlan, CheckpointImageSizeDominatesTheFourBitPlan) {
-  // Three images at the checkpoint's own ceiling (16777216 pixels, 16384 tokens each): the vision tower's peak and
-  // the kept image embeddings cost more than the KV cache has to spare at 131072 tokens.
+TEST(MemoryPlan, CheckpointImageCeilingIsResizedToOneEncoderStep) {
+  // The checkpoint's own ceiling (16777216 pixels) is above what one encoder step holds: the server resizes such
+  // images down to 16384 patches, so the plan counts one step's workspace and the encoder cache, and says so.
   const MemoryPlan plan = plan_of(two_4090s(testing::kW4a16));
-  EXPECT_EQ(plan.vision_workload.max_pixels, 16777216);
-  EXPECT_EQ(plan.vision_workload.num_tokens, 3 * 16384);
-  EXPECT_GT(gib(plan.per_gpu[0].vision.transient + plan.per_gpu[0].vision.encoder_output), 4.0);
-  EXPECT_FALSE(plan.fits) << plan.verdict;
-  const Suggestion* smaller = find_suggestion(plan, "image_size");
-  ASSERT_NE(smaller, nullptr);
-  EXPECT_TRUE(smaller->fits);
-  const Suggestion* fewer = find_suggestion(plan, "images_per_prompt");
-  ASSERT_NE(fewer, nullptr);
-  EXPECT_TRUE(fewer->fits);
+  EXPECT_EQ(plan.vision_workload.max_pixels, io::kMaxVisionPatchesPerStep * 16 * 16);
+  EXPECT_EQ(plan.vision_workload.num_tokens, 3 * 4096);
+  EXPECT_EQ(plan.per_gpu[0].vision.num_patches, io::kMaxVisionPatchesPerStep);
+  EXPECT_TRUE(plan.fits) << plan.verdict;
+  EXPECT_GE(gib(plan.per_gpu[0].kv_cache.num_bytes), 7.0);
+  EXPECT_LE(gib(plan.per_gpu[0].kv_cache.num_bytes), 11.0);
+  bool noted = false;
+  for (const std::string& note : plan.notes) noted = noted || note.find("resized") != std::string::npos;
+  EXPECT_TRUE(noted);
 }
 
 TEST(MemoryPlan, DecoderWorkspaceGrowsWithTheStep) {
@@ -142,19 +142,34 @@ TEST(MemoryPlan, DecoderWorkspaceGrowsWithTheStep) {
 
 TEST(MemoryPlan, ImagesAreBoundedByTheLimitAndTheContext) {
   const io::VisionConfig vision = *testing::load_config(testing::kBf16).vision_config;
+  // Qwen3-VL's own ceiling (16777216 pixels) is resized down to one encoder step: 16384 patches, 4096 tokens.
   VisionWorkload three = vision_workload(vision, 16777216, 3, 131072);
-  EXPECT_EQ(three.max_tokens_per_image, 16384);
-  EXPECT_EQ(three.num_tokens, 49152);
-  EXPECT_EQ(three.num_patches, 4 * 49152);
+  EXPECT_EQ(three.max_pixels, io::kMaxVisionPatchesPerStep * 16 * 16);
+  EXPECT_EQ(three.max_tokens_per_image, 4096);
+  EXPECT_EQ(three.num_tokens, 3 * 4096);
+  EXPECT_EQ(three.num_patches, 4 * 3 * 4096);
+  VisionWorkload small = vision_workload(vision, 1003520, 3, 131072);
+  EXPECT_EQ(small.max_tokens_per_image, 1003520 / (32 * 32));
   VisionWorkload unlimited = vision_workload(vision, 16777216, 999, 40000);
   EXPECT_EQ(unlimited.num_tokens, 40000);
   EXPECT_EQ(vision_workload(vision, 16777216, 0, 131072).num_patches, 0);
-  // Data mode replicates the tower; each GPU encodes its share of whole images.
-  VisionWorkspace sharded = vision_workspace(vision, 2, 2, EncoderTpMode::kWeights, three);
-  VisionWorkspace data = vision_workspace(vision, 2, 2, EncoderTpMode::kData, three);
-  EXPECT_EQ(data.num_patches, 2 * 16384 * 4);
+}
+
+TEST(MemoryPlan, VisionWorkspaceIsTheEnginesStepAndEncoderCache) {
+  const io::VisionConfig vision = *testing::load_config(testing::kBf16).vision_config;
+  const VisionWorkload three = vision_workload(vision, 16777216, 3, 131072);
+  const io::VisionStepBudget budget = io::vision_step_budget(vision, 8192);
+  VisionWorkspace sharded = vision_workspace(vision, 2, 2, EncoderTpMode::kWeights, three, 8192);
+  VisionWorkspace data = vision_workspace(vision, 2, 2, EncoderTpMode::kData, three, 8192);
+  EXPECT_EQ(sharded.num_patches, budget.max_patches_per_step);
+  EXPECT_EQ(data.num_patches, budget.max_patches_per_step);
+  EXPECT_LT(sharded.transient, data.transient);  // weights mode holds a 1/tp slice of the widest buffers
+  // The encoder cache: twice the larger of a step's prompt tokens and one encoder step's tokens, each with its
+  // embedding and three DeepStack rows of out_hidden_size (5120) in bf16.
+  EXPECT_EQ(budget.encoder_cache_tokens, 2 * 8192);
   EXPECT_EQ(sharded.encoder_output, data.encoder_output);
-  EXPECT_EQ(sharded.encoder_output, 49152u * 5120u * 2u * 4u);
+  EXPECT_EQ(sharded.encoder_output, 2u * 8192u * 5120u * 4u * 2u);
+  EXPECT_EQ(io::vision_step_budget(vision, 1024).encoder_cache_tokens, 2 * 4096);
 }
 
 TEST(MemoryPlan, TextModelHasNoVisionWorkspace) {
