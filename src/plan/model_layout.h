@@ -1,6 +1,6 @@
 // ModelLayout: every weight-holding module of a qwen3 / qwen3_vl model as config.json implies it (HF names and
-// shapes of spec §1.4 and §2.4), with the way vLLM splits it over tensor-parallel ranks. Must not contain byte
-// rules of weight formats (weight_format_rules.h) or memory budgets.
+// shapes of spec §1.4 and §2.4), with the way vLLM splits it over tensor-parallel ranks (io::tp_split_of_module).
+// Must not contain byte rules of weight formats (weight_format_rules.h) or memory budgets.
 #pragma once
 
 #include <cstdint>
@@ -9,17 +9,13 @@
 
 #include "io/model_config.h"
 #include "io/parameter_census.h"
+#include "io/tensor_parallel_layout.h"
 
 namespace fovea::plan {
 
-// How vLLM places a module on tensor-parallel ranks.
-enum class ParallelStyle {
-  kReplicated,  // whole on every rank: norms, patch embedding, position embedding
-  kColumn,      // output dimension split: q_proj, gate/up_proj, vision qkv and fc1
-  kRow,         // input dimension split, bias whole on every rank: o_proj, down_proj, vision proj and fc2
-  kKvHeads,     // k/v_proj: KV heads split, each head replicated when tp exceeds the KV heads
-  kVocab,       // vocab-parallel embedding and lm_head: rows padded to a multiple of 64, then split
-};
+// How vLLM places a module on tensor-parallel ranks: io's one rule (io/tensor_parallel_layout.h), which the weight
+// loader shares.
+using ParallelStyle = io::TpSplit;
 
 struct ModuleSpec {
   std::string name;  // HF module name: "model.language_model.layers.0.self_attn.q_proj", "lm_head"
@@ -37,6 +33,6 @@ struct ModuleSpec {
 std::vector<ModuleSpec> model_modules(const io::ModelConfig& config);
 
 // vLLM pads vocab-parallel rows to a multiple of this before splitting them (DEFAULT_VOCAB_PADDING_SIZE).
-inline constexpr int64_t kVocabPaddingRows = 64;
+inline constexpr int64_t kVocabPaddingRows = io::kVocabPaddingRows;
 
 }  // namespace fovea::plan

@@ -1,0 +1,63 @@
+// NcclCommunicator: the Communicator of one rank over NCCL, for a world of CUDA backends in this process (one thread
+// per GPU: docs/TENSOR_PARALLEL.md). NCCL is opened with dlopen, so fovea runs without it at TP=1 and the build
+// needs no NCCL package. Must not contain model code or thread management.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/communicator.h"
+#include "base/status.h"
+
+namespace fovea::backend::cuda {
+
+struct NcclApi;
+using NcclComm = struct NcclCommOpaque*;
+
+class NcclCommunicator final : public Communicator {
+ public:
+  ~NcclCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_size_; }
+  Device device() const override { return device_; }
+  std::string_view name() const override { return "nccl"; }
+
+  base::Status all_reduce_sum(Stream& stream, const Tensor& tensor) override;
+  base::Status all_gather_last_dim(Stream& stream, const Tensor& input, const Tensor& staging,
+                                   const Tensor& output) override;
+  base::Status barrier(Stream& stream) override;
+  base::Status health() override;
+  void abort() override;
+
+ private:
+  friend base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(
+      std::span<Backend* const> backends);
+  NcclCommunicator(const NcclApi* api, NcclComm comm, int rank, int world_size, Device device, void* barrier_word)
+      : api_(api), comm_(comm), rank_(rank), world_size_(world_size), device_(device), barrier_word_(barrier_word) {}
+
+  base::Status begin(std::string_view op);
+  base::Status nccl_status(int result, std::string_view what) const;
+
+  const NcclApi* api_;  // the process-wide NCCL entry points, never unloaded
+  NcclComm comm_;       // owned; destroyed (or aborted) with this rank
+  int rank_;
+  int world_size_;
+  Device device_;
+  void* barrier_word_;  // [1] f32 device memory, owned: what barrier() all-reduces
+  std::atomic<bool> aborted_{false};
+};
+
+// One communicator per backend (all CUDA, distinct cards), rank r on backends[r], through ncclCommInitAll. Sets
+// NCCL_NVLS_ENABLE=0 in the environment first unless it is set: NVLink multicast can take a shared host's GPUs
+// out of service. kUnavailable when libnccl.so.2 cannot be opened.
+base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(std::span<Backend* const> backends);
+
+// NCCL's version as "2.28.9", or why it cannot be opened.
+base::Result<std::string> nccl_version();
+
+}  // namespace fovea::backend::cuda
