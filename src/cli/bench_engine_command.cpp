@@ -281,6 +281,8 @@ class BenchEngineCommand : public Command {
                  "Run decode steps op by op (no CUDA graphs), as vLLM's --enforce-eager");
     app.add_flag("--compare-eager", compare_eager_,
                  "Also time every decode batch op by op first (phase \"eager\"), beside the CUDA-graph rows");
+    app.add_flag("--profile-prefill", profile_prefill_,
+                 "After each prefill length, run one more with per-op device timing (CUDA) and print the table");
     app.add_option("--block-size", block_size_, "KV cache block size in tokens")->capture_default_str();
     app.add_option("--copy-mib", copy_mib_, "Buffer size of the bandwidth measurement (0: skip)")
         ->capture_default_str();
@@ -447,6 +449,7 @@ class BenchEngineCommand : public Command {
       }
       print_progress(m);
       results.push_back(m);
+      if (profile_prefill_) FOVEA_RETURN_IF_ERROR(profile_prefill(decoder, arrays, cache, length));
     }
 
     const std::string label = label_.empty() ? model_dir_ : label_;
@@ -455,6 +458,24 @@ class BenchEngineCommand : public Command {
       FOVEA_RETURN_IF_ERROR(write_json(label, *model, act, kv_dtype, load_s, kv_bytes, copy_bytes_per_s,
                                        gemm_flops_per_s, cost, results));
     }
+    return base::Status();
+  }
+
+  // One more prefill with every op timed by device events (the events add small gaps, so the wall time is shown
+  // beside the sum of the op times).
+  base::Status profile_prefill(model::TextDecoder& decoder, const StepArrays& arrays, const model::KvCache& cache,
+                              int64_t length) {
+    backend::cuda::set_cuda_op_profiling(true);
+    const auto start = Clock::now();
+    base::Status status = decoder.forward(arrays.step(), cache).status();
+    if (status.ok()) status = backend_->synchronize(backend_->default_stream());
+    const double wall_s = seconds_since(start);
+    const std::string table = backend::cuda::cuda_op_profile_report();
+    backend::cuda::set_cuda_op_profiling(false);
+    FOVEA_RETURN_IF_ERROR(status);
+    std::printf("\n  per-op device time of one prefill of %lld tokens (wall %.3f ms with the events):\n%s\n",
+                static_cast<long long>(length), wall_s * 1e3, table.c_str());
+    std::fflush(stdout);
     return base::Status();
   }
 
@@ -575,6 +596,7 @@ class BenchEngineCommand : public Command {
   int64_t warmup_ = 3;
   bool enforce_eager_ = false;
   bool compare_eager_ = false;
+  bool profile_prefill_ = false;
   int64_t block_size_ = 16;
   int64_t copy_mib_ = 512;
   int64_t gemm_size_ = 8192;

@@ -31,11 +31,17 @@ struct TileShape {
   static constexpr int kOStride = kHdp + 4;
   static constexpr size_t kTileBytes = static_cast<size_t>(kTileKeys) * kStride * 2;
   static constexpr size_t kQBytes = static_cast<size_t>(kRows) * kStride * 2;
+  // Q is only read into registers before the key loop, so without FP8 it borrows the second K stage (whose first
+  // copy starts after every warp has its fragments): 70 instead of 87 KB a bf16 prefill block at head_dim 128 (its
+  // 229 registers still allow two blocks an SM; a cap at three blocks spilled and ran ~15% slower on the H200).
+  // FP8 keeps a region of its own.
+  static constexpr bool kQInKv = !kFp8 && kQBytes <= kTileBytes;
+  static constexpr size_t kQOwnBytes = kQInKv ? 0 : kQBytes;
   // Two stages of K and V tiles, or one widened K/V pair plus two raw FP8 stages.
   static constexpr size_t kKvBytes = kFp8 ? 2 * kTileBytes + 4 * static_cast<size_t>(kTileKeys) * kHdp : 4 * kTileBytes;
   // After the key loop the K/V space holds each warp's O rows and (max, sum) for the merge.
   static constexpr size_t kMergeBytes = static_cast<size_t>(kWarpsN) * kRows * (kOStride + 2) * sizeof(float);
-  static constexpr size_t kSmemBytes = kQBytes + (kKvBytes > kMergeBytes ? kKvBytes : kMergeBytes);
+  static constexpr size_t kSmemBytes = kQOwnBytes + (kKvBytes > kMergeBytes ? kKvBytes : kMergeBytes);
 };
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
@@ -125,8 +131,7 @@ __global__ void __launch_bounds__(kThreads)
   __shared__ int head_s[kRows];
   __shared__ int kv_len_s[kRows];
 
-  T* q_s = reinterpret_cast<T*>(smem);
-  unsigned char* kv_space = smem + S::kQBytes;
+  unsigned char* kv_space = smem + S::kQOwnBytes;
   T* k_s[2];
   T* v_s[2];
   k_s[0] = reinterpret_cast<T*>(kv_space);
@@ -135,6 +140,7 @@ __global__ void __launch_bounds__(kThreads)
   v_s[1] = kFp8 ? v_s[0] : reinterpret_cast<T*>(kv_space + 3 * S::kTileBytes);
   // FP8 only: raw tiles [stage][K, V][kTileKeys][kHdp] bytes.
   uint8_t* raw_s = kv_space + 2 * S::kTileBytes;
+  T* q_s = S::kQInKv ? k_s[1] : reinterpret_cast<T*>(smem);
 
   const int tid = threadIdx.x;
   const int lane = tid % 32;
@@ -263,6 +269,7 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int ks = 0; ks < kHdp / 16; ++ks) ldmatrix_x4(q_frag[ks], q_s + row * kStride + ks * 16 + (lane >> 4) * 8);
   }
+  if (S::kQInKv) __syncthreads();  // every warp holds its Q fragments before stage 1's copies overwrite them
 
   const float k_scale = kFp8 ? a.k_scale : 1.0f;
   const float score_scale = a.scale * k_scale * kLog2e;  // scores in log2 units
@@ -384,15 +391,58 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();  // the stage is consumed before the next iteration's copies overwrite it
   }
 
-  // Merge: every warp's O rows and (max, sum) into shared memory, then the block writes each row once.
-  float* o_s = reinterpret_cast<float*>(kv_space);                           // [kWarpsN][kRows][kOStride]
-  float* m_s = o_s + static_cast<size_t>(S::kWarpsN) * kRows * S::kOStride;  // [kWarpsN][kRows]
-  float* l_s = m_s + S::kWarpsN * kRows;                                     // [kWarpsN][kRows]
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
   }
+  const float v_scale = kFp8 ? a.v_scale : 1.0f;
+  // One warp per row group (prefill): each thread writes its own O columns straight from the accumulators, in
+  // pairs (the shared-memory merge below would multiply them by exp2(0) = 1 and add them to 0: the same values).
+  const bool pair_stores = (reinterpret_cast<uintptr_t>(a.out) & 3u) == 0 && a.out_token_stride % 2 == 0;
+  if (S::kWarpsN == 1 && pair_stores) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = row0 + 8 * h;
+      if (token_s[r] < 0) continue;
+      const int64_t token = token_s[r];
+      const int64_t head = head_s[r];
+      const float weight = m_run[h] == -INFINITY ? 0.0f : 1.0f;
+      const float l_sum = 0.0f + weight * l_run[h];
+      if (num_splits == 1) {
+        T* out = static_cast<T*>(a.out) + token * a.out_token_stride + head * hd;
+#pragma unroll
+        for (int i = 0; i < kDTiles; ++i) {
+          const int col = i * 8 + (lane % 4) * 2;
+          if (col >= hd) continue;
+          const float lo = 0.0f + weight * o[i][2 * h];
+          const float hi = 0.0f + weight * o[i][2 * h + 1];
+          *reinterpret_cast<uint32_t*>(out + col) =
+              Mma<T>::pack(l_sum > 0.0f ? lo / l_sum * v_scale : 0.0f, l_sum > 0.0f ? hi / l_sum * v_scale : 0.0f);
+        }
+      } else {
+        const int64_t th = (static_cast<int64_t>(split) * a.num_tokens + token) * a.num_heads + head;
+#pragma unroll
+        for (int i = 0; i < kDTiles; ++i) {
+          const int col = i * 8 + (lane % 4) * 2;
+          if (col >= hd) continue;
+          part_acc[th * hd + col] = (0.0f + weight * o[i][2 * h]) * v_scale;
+          part_acc[th * hd + col + 1] = (0.0f + weight * o[i][2 * h + 1]) * v_scale;
+        }
+        if (lane % 4 == 0) {
+          // The merge kernel works in natural-log units.
+          part_ml[th * 2] = m_run[h] == -INFINITY ? -INFINITY : m_run[h] * kLn2;
+          part_ml[th * 2 + 1] = l_sum;
+        }
+      }
+    }
+    return;
+  }
+
+  // Merge: every warp's O rows and (max, sum) into shared memory, then the block writes each row once.
+  float* o_s = reinterpret_cast<float*>(kv_space);                           // [kWarpsN][kRows][kOStride]
+  float* m_s = o_s + static_cast<size_t>(S::kWarpsN) * kRows * S::kOStride;  // [kWarpsN][kRows]
+  float* l_s = m_s + S::kWarpsN * kRows;                                     // [kWarpsN][kRows]
   {
     float* rows = o_s + (static_cast<size_t>(warp_n) * kRows + row0) * S::kOStride;
 #pragma unroll
@@ -409,7 +459,6 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   __syncthreads();
-  const float v_scale = kFp8 ? a.v_scale : 1.0f;
   for (int idx = tid; idx < kRows * hd; idx += kThreads) {
     const int r = idx / hd;
     const int d = idx % hd;

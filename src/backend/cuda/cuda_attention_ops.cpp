@@ -6,6 +6,7 @@
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/device_views.h"
 #include "backend/cuda/kernel_launch.h"
+#include "backend/cuda/op_profiler.h"
 #include "backend/op_checks.h"
 
 namespace fovea::backend::cuda {
@@ -28,6 +29,7 @@ base::Status check_grid(std::string_view op, int64_t num_seqs) {
 base::Status CudaOps::kv_cache_write(Stream& stream, const Tensor& k, const Tensor& v, const Tensor& slot_mapping,
                                      const PagedKvCache& cache) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("kv_cache_write", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("kv_cache_write", k); });
   FOVEA_RETURN_IF_ERROR(check_kv_cache_write(device_, k, v, slot_mapping, cache));
   if (k.numel() == 0) return base::Status();
   KvWriteArgs args;
@@ -45,6 +47,7 @@ base::Status CudaOps::kv_cache_write(Stream& stream, const Tensor& k, const Tens
 base::Status CudaOps::paged_attention(Stream& stream, const Tensor& q, const PagedKvCache& cache,
                                       const PagedAttentionBatch& batch, float scale, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("paged_attention", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("paged_attention", q); });
   FOVEA_RETURN_IF_ERROR(check_paged_attention(device_, q, cache, batch, out));
   FOVEA_RETURN_IF_ERROR(check_head_dim("paged_attention", cache.head_dim()));
   FOVEA_RETURN_IF_ERROR(check_grid("paged_attention", batch.seq_lens.dim(0)));
@@ -90,6 +93,7 @@ base::Status CudaOps::paged_attention(Stream& stream, const Tensor& q, const Pag
 base::Status CudaOps::segment_attention(Stream& stream, const Tensor& q, const Tensor& k, const Tensor& v,
                                         const SegmentBatch& segments, float scale, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("segment_attention", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("segment_attention", q); });
   FOVEA_RETURN_IF_ERROR(check_segment_attention(device_, q, k, v, segments, out));
   FOVEA_RETURN_IF_ERROR(check_head_dim("segment_attention", q.dim(2)));
   FOVEA_RETURN_IF_ERROR(check_grid("segment_attention", segments.cu_seqlens.dim(0) - 1));

@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/op_profiler.h"
 #endif
 
 namespace fovea::backend::cuda {
@@ -88,9 +89,17 @@ base::Result<CudaDeviceInfo> cuda_device_info(std::string_view device_spec) {
   return info;
 }
 
+void set_cuda_op_profiling(bool enabled) { OpProfiler::instance().set_enabled(enabled); }
+
+std::string cuda_op_profile_report() { return OpProfiler::instance().report(); }
+
 #else
 
 int cuda_device_count() { return 0; }
+
+void set_cuda_op_profiling(bool /*enabled*/) {}
+
+std::string cuda_op_profile_report() { return {}; }
 
 base::Result<CudaDeviceInfo> cuda_device_info(std::string_view device_spec) {
   if (parse_device_index(device_spec) < 0) {

@@ -31,4 +31,10 @@ struct CudaDeviceInfo {
 // The card `device_spec` names ("cuda", "cuda:N"); the same errors as create_cuda_backend.
 base::Result<CudaDeviceInfo> cuda_device_info(std::string_view device_spec = "cuda");
 
+// Per-op device timing of every CUDA backend in the process (diagnosis only: two events per op call, graph
+// captures excluded). The report waits for the recorded ops, tabulates them per op and shape, and clears them.
+// Without a CUDA build: nothing to turn on, and the report is empty.
+void set_cuda_op_profiling(bool enabled);
+std::string cuda_op_profile_report();
+
 }  // namespace fovea::backend::cuda

@@ -5,6 +5,7 @@
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/device_views.h"
 #include "backend/cuda/kernel_launch.h"
+#include "backend/cuda/op_profiler.h"
 #include "backend/cuda/quant_linear.h"
 #include "backend/op_checks.h"
 
@@ -28,6 +29,7 @@ base::Result<CudaStream*> CudaOps::cuda_stream(std::string_view op, Stream& stre
 
 base::Status CudaOps::embedding(Stream& stream, const Tensor& table, const Tensor& ids, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("embedding", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("embedding", out); });
   FOVEA_RETURN_IF_ERROR(check_embedding(device_, table, ids, out));
   if (out.numel() == 0) return base::Status();
   return cuda_status(
@@ -38,6 +40,7 @@ base::Status CudaOps::embedding(Stream& stream, const Tensor& table, const Tenso
 base::Status CudaOps::scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                                    const Tensor& dst) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("scatter_rows", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("scatter_rows", src); });
   FOVEA_RETURN_IF_ERROR(check_scatter_rows(device_, src, row_indices, dst));
   if (src.numel() == 0) return base::Status();
   return cuda_status(launch_scatter_rows(device_view(src), device_pointer<const int32_t>(row_indices), accumulate,
@@ -47,6 +50,7 @@ base::Status CudaOps::scatter_rows(Stream& stream, const Tensor& src, const Tens
 
 base::Status CudaOps::convert(Stream& stream, const Tensor& x, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("convert", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("convert", x); });
   FOVEA_RETURN_IF_ERROR(check_convert(device_, x, out));
   if (x.numel() == 0) return base::Status();
   const bool collapse = all_packed({&x, &out});
@@ -57,6 +61,7 @@ base::Status CudaOps::convert(Stream& stream, const Tensor& x, const Tensor& out
 
 base::Status CudaOps::linear(Stream& stream, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("linear", stream));
+  const OpTimer timer(s->handle(), [&] { return linear_profile_key(x, w); });
   if (w.is_quantized()) return quantized_linear(*s, *gemm_, num_sms_, device_, x, w, bias, y);
   FOVEA_RETURN_IF_ERROR(check_linear(device_, x, w, bias, y));
   LinearArgs args;
@@ -112,6 +117,7 @@ base::Status CudaOps::linear(Stream& stream, const Tensor& x, const Weight& w, c
 
 base::Status CudaOps::rms_norm(Stream& stream, const Tensor& x, const Tensor& weight, float eps, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("rms_norm", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("rms_norm", x); });
   FOVEA_RETURN_IF_ERROR(check_rms_norm(device_, x, weight, eps, out));
   if (x.numel() == 0) return base::Status();
   return cuda_status(
@@ -122,6 +128,7 @@ base::Status CudaOps::rms_norm(Stream& stream, const Tensor& x, const Tensor& we
 base::Status CudaOps::layer_norm(Stream& stream, const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                                  const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("layer_norm", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("layer_norm", x); });
   FOVEA_RETURN_IF_ERROR(check_layer_norm(device_, x, weight, bias, eps, out));
   if (x.numel() == 0) return base::Status();
   return cuda_status(launch_layer_norm(device_view(x), collapsed_view(weight), collapsed_view(bias), eps,
@@ -132,6 +139,7 @@ base::Status CudaOps::layer_norm(Stream& stream, const Tensor& x, const Tensor& 
 base::Status CudaOps::rope_cos_sin(Stream& stream, const Tensor& positions, const RopeConfig& config, const Tensor& cos,
                                    const Tensor& sin) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("rope_cos_sin", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("rope_cos_sin", cos); });
   FOVEA_RETURN_IF_ERROR(check_rope_cos_sin(device_, positions, config, cos, sin));
   RopeCosSinArgs args;
   args.positions = device_pointer<const int32_t>(positions);
@@ -150,6 +158,7 @@ base::Status CudaOps::rope_cos_sin(Stream& stream, const Tensor& positions, cons
 base::Status CudaOps::rope_apply(Stream& stream, const Tensor& x, const Tensor& cos, const Tensor& sin,
                                  RopeArithmetic arithmetic, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("rope_apply", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("rope_apply", x); });
   FOVEA_RETURN_IF_ERROR(check_rope_apply(device_, x, cos, sin, out));
   if (x.numel() == 0) return base::Status();
   RopeApplyArgs args;
@@ -165,6 +174,7 @@ base::Status CudaOps::rope_apply(Stream& stream, const Tensor& x, const Tensor& 
 
 base::Status CudaOps::swiglu(Stream& stream, const Tensor& gate, const Tensor& up, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("swiglu", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("swiglu", gate); });
   FOVEA_RETURN_IF_ERROR(check_swiglu(device_, gate, up, out));
   if (gate.numel() == 0) return base::Status();
   const bool collapse = all_packed({&gate, &up, &out});
@@ -175,6 +185,7 @@ base::Status CudaOps::swiglu(Stream& stream, const Tensor& gate, const Tensor& u
 
 base::Status CudaOps::gelu(Stream& stream, const Tensor& x, GeluKind kind, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("gelu", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("gelu", x); });
   FOVEA_RETURN_IF_ERROR(check_unary("gelu", device_, x, out));
   if (x.numel() == 0) return base::Status();
   const bool collapse = all_packed({&x, &out});
@@ -185,6 +196,7 @@ base::Status CudaOps::gelu(Stream& stream, const Tensor& x, GeluKind kind, const
 
 base::Status CudaOps::add(Stream& stream, const Tensor& a, const Tensor& b, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("add", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("add", a); });
   FOVEA_RETURN_IF_ERROR(check_add(device_, a, b, out));
   if (a.numel() == 0) return base::Status();
   const bool broadcast = b.shape != a.shape;
@@ -197,6 +209,7 @@ base::Status CudaOps::add(Stream& stream, const Tensor& a, const Tensor& b, cons
 
 base::Status CudaOps::softmax(Stream& stream, const Tensor& x, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("softmax", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("softmax", x); });
   FOVEA_RETURN_IF_ERROR(check_softmax("softmax", device_, x, out));
   if (x.numel() == 0) return base::Status();
   return cuda_status(launch_softmax(device_view(x), false, device_view(out), s->handle()), "softmax");
@@ -204,6 +217,7 @@ base::Status CudaOps::softmax(Stream& stream, const Tensor& x, const Tensor& out
 
 base::Status CudaOps::log_softmax(Stream& stream, const Tensor& x, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("log_softmax", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("log_softmax", x); });
   FOVEA_RETURN_IF_ERROR(check_softmax("log_softmax", device_, x, out));
   if (x.numel() == 0) return base::Status();
   return cuda_status(launch_softmax(device_view(x), true, device_view(out), s->handle()), "log_softmax");
@@ -211,6 +225,7 @@ base::Status CudaOps::log_softmax(Stream& stream, const Tensor& x, const Tensor&
 
 base::Status CudaOps::top_k(Stream& stream, const Tensor& x, int k, const Tensor& values, const Tensor& indices) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("top_k", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("top_k", x); });
   FOVEA_RETURN_IF_ERROR(check_top_k(device_, x, k, values, indices));
   if (x.dim(0) == 0) return base::Status();
   const size_t workspace_bytes = top_k_workspace_bytes(x.dim(0), x.dim(1), k);
@@ -225,6 +240,7 @@ base::Status CudaOps::top_k(Stream& stream, const Tensor& x, int k, const Tensor
 
 base::Status CudaOps::argmax(Stream& stream, const Tensor& x, const Tensor& out) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("argmax", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("argmax", x); });
   FOVEA_RETURN_IF_ERROR(check_argmax(device_, x, out));
   if (x.dim(0) == 0) return base::Status();
   return cuda_status(launch_argmax(device_view(x), device_pointer<int32_t>(out), s->handle()), "argmax");

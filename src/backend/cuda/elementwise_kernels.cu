@@ -7,6 +7,7 @@
 
 #include "backend/cuda/device_math.cuh"
 #include "backend/cuda/kernel_launch.h"
+#include "backend/cuda/vector_kernels.h"
 
 namespace fovea::backend::cuda {
 namespace {
@@ -197,6 +198,17 @@ struct KvWriteOp {
   }
 };
 
+// f32 cos/sin rows whose 8-float pieces are 16-byte aligned.
+bool table_vector_ok(const DeviceView& v) {
+  return v.type == ElemType::kF32 && (reinterpret_cast<uintptr_t>(v.data) & 15u) == 0 &&
+         (v.num_rows <= 1 || v.stride_rows % 4 == 0);
+}
+
+bool rope_vector_ok(const RopeApplyArgs& args) {
+  return args.head_dim % 16 == 0 && vector_view_ok(args.x) && vector_view_ok(args.out) &&
+         args.out.type == args.x.type && table_vector_ok(args.cos) && table_vector_ok(args.sin);
+}
+
 }  // namespace
 
 cudaError_t launch_embedding(const DeviceView& table, const int32_t* ids, const DeviceView& out, cudaStream_t stream) {
@@ -213,11 +225,19 @@ cudaError_t launch_unary(UnaryKind kind, const DeviceView& x, const DeviceView& 
 }
 
 cudaError_t launch_swiglu(const DeviceView& gate, const DeviceView& up, const DeviceView& out, cudaStream_t stream) {
+  if (vector_view_ok(gate) && vector_view_ok(up) && vector_view_ok(out) && up.type == gate.type &&
+      out.type == gate.type) {
+    return launch_swiglu_vector(gate, up, out, stream);
+  }
   return launch_rows(gate.num_rows, gate.row_numel, SwigluOp{gate, up, out}, stream);
 }
 
 cudaError_t launch_add(const DeviceView& a, const DeviceView& b, int64_t broadcast_dim, const DeviceView& out,
                        cudaStream_t stream) {
+  if (broadcast_dim == 0 && vector_view_ok(a) && vector_view_ok(b) && vector_view_ok(out) && b.type == a.type &&
+      out.type == a.type) {
+    return launch_add_vector(a, b, out, stream);
+  }
   return launch_rows(a.num_rows, a.row_numel, AddOp{a, b, broadcast_dim, out}, stream);
 }
 
@@ -226,11 +246,16 @@ cudaError_t launch_rope_cos_sin(const RopeCosSinArgs& args, cudaStream_t stream)
 }
 
 cudaError_t launch_rope_apply(const RopeApplyArgs& args, cudaStream_t stream) {
+  if (rope_vector_ok(args)) return launch_rope_apply_vector(args, stream);
   return launch_rows(args.x.num_rows, static_cast<int64_t>(args.num_heads) * (args.head_dim / 2), RopeApplyOp{args},
                      stream);
 }
 
 cudaError_t launch_kv_cache_write(const KvWriteArgs& args, cudaStream_t stream) {
+  if (vector_view_ok(args.k) && vector_view_ok(args.v) && vector_view_ok(args.k_cache) && vector_view_ok(args.v_cache) &&
+      args.v.type == args.k.type && args.k_cache.type == args.k.type && args.v_cache.type == args.k.type) {
+    return launch_kv_cache_write_vector(args, stream);
+  }
   const int64_t num_slots = args.k_cache.num_rows * args.block_size;
   return launch_rows(args.k.num_rows, args.k.row_numel, KvWriteOp{args, num_slots}, stream);
 }

@@ -5,6 +5,7 @@
 
 #include "backend/cuda/device_math.cuh"
 #include "backend/cuda/kernel_launch.h"
+#include "backend/cuda/vector_kernels.h"
 
 namespace fovea::backend::cuda {
 namespace {
@@ -63,6 +64,10 @@ cudaError_t launch_rms_norm(const DeviceView& x, const DeviceView& weight, float
                             const DeviceView& out, cudaStream_t stream) {
   const int64_t num_vectors = x.num_rows * (x.row_numel / dim);
   if (num_vectors == 0 || dim == 0) return cudaSuccess;
+  if (dim % 8 == 0 && dim <= 8192 && vector_view_ok(x) && vector_view_ok(out) && vector_view_ok(weight) &&
+      out.type == x.type && weight.type == x.type) {
+    return launch_rms_norm_vector(x, weight, eps, dim, out, stream);
+  }
   rms_norm_kernel<<<static_cast<unsigned>(num_vectors), row_block_threads(dim, kMaxThreads), 0, stream>>>(
       x, weight, eps, dim, out);
   return cudaGetLastError();
