@@ -21,7 +21,8 @@ DIRECT = {
     "plan": ["io", "quant"],
     "serve": ["engine", "plan"],
     "bench": ["base", "vision"],
-    "cli": ["serve", "engine", "plan", "bench", "model", "quant", "backend", "vision", "text", "io", "tensor", "base"],
+    "monitor": ["base"],
+    "cli": ["serve", "engine", "plan", "bench", "monitor", "model", "quant", "backend", "vision", "text", "io", "tensor", "base"],
 }
 FORBIDDEN = {"serve": {"backend", "model"}}
 CUDA_HEADERS = re.compile(r'#\s*include\s*[<"](cuda|cublas|cublasLt|nccl|nvml|cuda_runtime)[^">]*[">]')

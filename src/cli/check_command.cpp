@@ -1,17 +1,23 @@
 // `fovea check [--config FILE.yaml] [MODEL_DIR | --model DIR] [any fovea serve flag] [--gpu NAME | --gpu-memory SIZE]
 // [--json]`: validates a serve config with the server's own parser and messages (serve/), then plans its memory on
-// the GPUs (plan/), without loading weights. Exit code 0 when it fits, 3 when it does not, 1-2 on errors. Must not
-// contain flag checks of its own (serve/ has them) or planning arithmetic (plan/ has it).
+// the GPUs (plan/), without loading weights. Exit code 0 when it fits, 3 when it does not, 1-2 on errors.
+// `fovea check --url URL [--timeout S] [--api-key KEY]`: waits up to S seconds for a running server to be ready and
+// prints one line, its state (exit 0 when ready, 4 otherwise: loading, draining, engine dead, unreachable). Must not
+// contain flag checks of its own (serve/ has them), planning arithmetic (plan/) or /health parsing (monitor/).
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "monitor/http_probe.h"
+#include "monitor/readiness.h"
 #include "plan/gpu_catalog.h"
 #include "plan/local_gpus.h"
 #include "plan/model_inputs.h"
@@ -20,53 +26,16 @@
 #include "serve/serve_config.h"
 #include "serve/serve_config_parser.h"
 #include "serve/serve_flags.h"
+#include "serve/startup_summary.h"
 
 namespace fovea::cli {
 namespace {
 
 constexpr int kExitDoesNotFit = 3;
-
-plan::KvCacheDtype plan_kv_cache_dtype(serve::KvCacheDtype dtype) {
-  switch (dtype) {
-    case serve::KvCacheDtype::kAuto:
-      return plan::KvCacheDtype::kAuto;
-    case serve::KvCacheDtype::kFloat16:
-      return plan::KvCacheDtype::kFloat16;
-    case serve::KvCacheDtype::kBfloat16:
-      return plan::KvCacheDtype::kBFloat16;
-    case serve::KvCacheDtype::kFp8E4m3:
-      return plan::KvCacheDtype::kFp8E4m3;
-    case serve::KvCacheDtype::kFp8E5m2:
-      return plan::KvCacheDtype::kFp8E5m2;
-  }
-  return plan::KvCacheDtype::kAuto;
-}
-
-// The planner's view of a validated serve config (the flags that change memory).
-plan::PlanOptions plan_options_from(const serve::ServeConfig& config) {
-  plan::PlanOptions options;
-  options.tensor_parallel_size = config.tensor_parallel_size;
-  options.max_model_len = config.max_model_len_tokens;
-  options.max_model_len_auto_fit = config.max_model_len_auto_fit;
-  options.kv_cache_dtype = plan_kv_cache_dtype(config.kv_cache_dtype);
-  options.gpu_memory_utilization = config.gpu_memory_utilization;
-  if (config.max_num_seqs) options.max_num_seqs = *config.max_num_seqs;
-  options.max_num_batched_tokens = config.max_num_batched_tokens;
-  options.max_images_per_prompt = config.limit_mm_per_prompt.num_images;
-  options.max_videos_per_prompt = config.limit_mm_per_prompt.num_videos;
-  options.max_pixels = config.mm_processor_kwargs.max_pixels;
-  options.mm_encoder_tp_mode = config.mm_encoder_tp_mode == serve::MmEncoderTpMode::kData
-                                   ? plan::EncoderTpMode::kData
-                                   : plan::EncoderTpMode::kWeights;
-  if (config.quantization != serve::QuantizationMethod::kAuto) {
-    options.quantization = serve::quantization_name(config.quantization);
-  }
-  options.block_size_tokens = config.block_size;
-  if (config.kv_cache_memory_bytes)
-    options.kv_cache_memory_bytes = static_cast<uint64_t>(*config.kv_cache_memory_bytes);
-  options.num_gpu_blocks_override = config.num_gpu_blocks_override;
-  return options;
-}
+constexpr int kExitNotReady = 4;
+// Between two /health probes while waiting, and the longest one probe may take.
+constexpr auto kReadinessPollInterval = std::chrono::milliseconds(500);
+constexpr double kReadinessProbeTimeoutS = 5.0;
 
 bool is_folder(const std::string& path) {
   struct stat info {};
@@ -83,11 +52,17 @@ class CheckCommand : public Command {
                    "GPU from the catalogue (fovea plan --list-gpus); default: this machine's, from the NVIDIA driver");
     app.add_option("--gpu-memory", gpu_memory_, "usable memory of one GPU instead of --gpu, e.g. 24GiB");
     app.add_flag("--json", json_, "print one JSON object: the config (secrets redacted), notes and the plan");
+    app.add_option("--url", url_,
+                   "instead of a config: the base URL of a running server (http://HOST:PORT) to wait for; prints its "
+                   "state and exits 0 when ready");
+    app.add_option("--timeout", timeout_s_, "with --url: seconds to wait for ready (default 0: probe once)")
+        ->check(CLI::Range(0.0, 86400.0));
     app.footer("Every `fovea serve` argument is accepted and checked as the server checks it:\n" +
                serve::serve_flags_usage());
   }
 
   int run() override {
+    if (!url_.empty()) return run_readiness();
     base::Result<serve::ParsedServeArgs> parsed = serve::parse_serve_args(app_->remaining());
     if (!parsed.ok()) return report_error(parsed.status());
     if (parsed->help_requested) {
@@ -104,7 +79,7 @@ class CheckCommand : public Command {
       return report_error(status);
     }
     if (base::Status status = choose_gpu(config, inputs.gpu, notes); !status.ok()) return report_error(status);
-    inputs.options = plan_options_from(config);
+    inputs.options = serve::plan_options_from_serve_config(config);
     if (config.dtype == serve::ModelDtype::kFloat32) {
       notes.push_back("--dtype float32 is not planned for: the plan assumes the checkpoint's own dtype");
     }
@@ -180,7 +155,44 @@ class CheckCommand : public Command {
     return base::Status();
   }
 
+  // --url: /health until ready, a state that cannot change (draining, engine dead, a refused key) or the timeout.
+  int run_readiness() {
+    std::string api_key;
+    const std::vector<std::string> rest = app_->remaining();
+    for (size_t idx = 0; idx < rest.size(); ++idx) {
+      if (rest[idx] == "--api-key" && idx + 1 < rest.size()) {
+        api_key = rest[++idx];
+      } else if (rest[idx].starts_with("--api-key=")) {
+        api_key = rest[idx].substr(10);
+      } else {
+        return report_error(base::invalid_argument(
+            "fovea check --url takes only --timeout and --api-key besides the URL, not '{}'", rest[idx]));
+      }
+    }
+    base::Result<monitor::HttpProbe> probe = monitor::HttpProbe::create(url_, api_key, kReadinessProbeTimeoutS);
+    if (!probe.ok()) return report_error(probe.status());
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::duration<double>(timeout_s_);
+    std::string last_reported;
+    while (true) {
+      const monitor::ReadinessProbe state = monitor::classify_health(probe->get("/health"));
+      const bool out_of_time = std::chrono::steady_clock::now() + kReadinessPollInterval > deadline;
+      if (state.state == monitor::Readiness::kReady || !monitor::readiness_may_change(state.state) || out_of_time) {
+        const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("%s (%s, after %.1f s)\n", state.reason.c_str(), url_.c_str(), waited_s);
+        return state.state == monitor::Readiness::kReady ? 0 : kExitNotReady;
+      }
+      if (state.reason != last_reported) {
+        std::fprintf(stderr, "fovea check: waiting for %s: %s\n", url_.c_str(), state.reason.c_str());
+        last_reported = state.reason;
+      }
+      std::this_thread::sleep_for(kReadinessPollInterval);
+    }
+  }
+
   CLI::App* app_ = nullptr;
+  std::string url_;
+  double timeout_s_ = 0.0;
   std::string gpu_name_;
   std::string gpu_memory_;
   bool json_ = false;

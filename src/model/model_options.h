@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "io/vision_step_budget.h"
@@ -22,6 +23,16 @@ struct TextLimits {
   int64_t max_blocks_per_seq = 2048;      // block-table width: ceil(max_model_len / block_size)
 };
 
+// How far weight loading has come, reported after each tensor or Linear module is on the device.
+struct LoadProgress {
+  int64_t num_tensors_loaded = 0;  // tensors and Linear modules loaded so far
+  uint64_t bytes_loaded = 0;       // their bytes (WeightLoader::weight_bytes)
+  int64_t num_tensors_total = 0;   // tensors in the checkpoint; 0 for dummy weights (not known up front)
+  uint64_t bytes_total = 0;        // bytes of the checkpoint's tensors; 0 for dummy weights
+};
+// Called on the loading thread; it must be quick (it runs once per tensor).
+using LoadProgressCallback = std::function<void(const LoadProgress&)>;
+
 struct ModelOptions {
   tensor::DType activation_dtype = tensor::DType::kBF16;  // f32, bf16 or f16 (vision tower and decoder)
   LoadFormat load_format = LoadFormat::kSafetensors;
@@ -33,6 +44,7 @@ struct ModelOptions {
   // Patches (pixel_values rows) of one vision-encoder call; 0 for a model without vision or when images are
   // never encoded (the vision workspace is then not allocated).
   int64_t max_vision_patches = io::kMaxVisionPatchesPerStep;
+  LoadProgressCallback on_load_progress;  // empty: no progress reports
 };
 
 }  // namespace fovea::model

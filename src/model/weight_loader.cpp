@@ -122,6 +122,26 @@ bool WeightLoader::has(const std::string& name) const { return table_ != nullptr
 
 base::Result<backend::Tensor> WeightLoader::load_tensor(const std::string& name, const tensor::Shape& shape,
                                                         DummyInit init) {
+  base::Result<backend::Tensor> tensor = read_tensor(name, shape, init);
+  if (tensor.ok()) report_progress();
+  return tensor;
+}
+
+void WeightLoader::report_progress() {
+  ++num_loaded_;
+  if (!on_progress_) return;
+  LoadProgress progress;
+  progress.num_tensors_loaded = num_loaded_;
+  progress.bytes_loaded = weight_bytes_;
+  if (table_ != nullptr) {
+    progress.num_tensors_total = static_cast<int64_t>(table_->num_tensors());
+    progress.bytes_total = table_->total_bytes();
+  }
+  on_progress_(progress);
+}
+
+base::Result<backend::Tensor> WeightLoader::read_tensor(const std::string& name, const tensor::Shape& shape,
+                                                        DummyInit init) {
   if (table_ == nullptr) return make_dummy(name, shape, init);
   const io::WeightEntry* entry = table_->find(name);
   if (entry == nullptr) {
@@ -150,13 +170,16 @@ base::Result<backend::Weight> WeightLoader::load_linear(const std::string& modul
                                                         int64_t in_features, const tensor::Shape& stored_shape) {
   const tensor::Shape shape({out_features, in_features});
   if (table_ != nullptr && stored_shape.rank() == 0) {
-    return load_checkpoint_linear(module_name, out_features, in_features);
+    FOVEA_ASSIGN_OR_RETURN(backend::Weight weight, load_checkpoint_linear(module_name, out_features, in_features));
+    report_progress();
+    return weight;
   }
   const tensor::Shape& on_disk = stored_shape.rank() == 0 ? shape : stored_shape;
-  FOVEA_ASSIGN_OR_RETURN(backend::Tensor values, load_tensor(module_name + ".weight", on_disk, DummyInit::kMatrix));
+  FOVEA_ASSIGN_OR_RETURN(backend::Tensor values, read_tensor(module_name + ".weight", on_disk, DummyInit::kMatrix));
   backend::Weight weight;
   weight.format = backend::WeightFormat::kDense;
   FOVEA_ASSIGN_OR_RETURN(weight.values, values.reshaped(shape));
+  report_progress();
   return weight;
 }
 

@@ -17,6 +17,7 @@
 #include "base/thread_pool.h"
 #include "io/quantization_config.h"
 #include "io/weight_table.h"
+#include "model/model_options.h"
 #include "tensor/shape.h"
 
 namespace fovea::model {
@@ -55,6 +56,9 @@ class WeightLoader {
   base::Result<backend::Weight> load_linear(const std::string& module_name, int64_t out_features, int64_t in_features,
                                             const tensor::Shape& stored_shape = {});
 
+  // Reports progress after each load_tensor / load_linear from now on (empty: none).
+  void set_progress_callback(LoadProgressCallback callback) { on_progress_ = std::move(callback); }
+
   // Whether the checkpoint has a tensor of that name (always false for dummy weights).
   bool has(const std::string& name) const;
   bool is_dummy() const { return table_ == nullptr; }
@@ -69,6 +73,10 @@ class WeightLoader {
   WeightLoader(backend::Backend& backend, const io::WeightTable* table,
                std::optional<io::QuantizationConfig> quantization, std::string source_label, tensor::DType dummy_dtype,
                uint64_t seed);
+
+  // load_tensor without the progress report (load_linear reports once for its module).
+  base::Result<backend::Tensor> read_tensor(const std::string& name, const tensor::Shape& shape, DummyInit init);
+  void report_progress();
 
   // Linear `module_name` from the checkpoint through quant::load_linear, checked against [out, in].
   base::Result<backend::Weight> load_checkpoint_linear(const std::string& module_name, int64_t out_features,
@@ -92,6 +100,8 @@ class WeightLoader {
   std::vector<std::unique_ptr<backend::Buffer>> buffers_;  // owned: plain tensors' and dummy weights' storage
   uint64_t weight_bytes_ = 0;
   uint64_t allocated_bytes_ = 0;
+  int64_t num_loaded_ = 0;  // load_tensor and load_linear calls that succeeded
+  LoadProgressCallback on_progress_;
 };
 
 }  // namespace fovea::model

@@ -3,6 +3,8 @@
 #include "serve/engine_metrics_feed.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 namespace fovea::serve {
 namespace {
@@ -20,6 +22,10 @@ void EngineMetricsFeed::update(const engine::EngineStats& stats) {
   metrics_.num_requests_running.set(static_cast<double>(stats.num_running));
   metrics_.num_requests_waiting.set(static_cast<double>(stats.num_waiting));
   metrics_.kv_cache_usage_perc.set(stats.kv_cache_usage);
+  // The usage is used blocks / total blocks, so the product is a whole number up to rounding.
+  const double used_blocks = std::round(stats.kv_cache_usage * static_cast<double>(stats.num_kv_blocks));
+  metrics_.kv_cache_used_blocks.set(used_blocks);
+  metrics_.kv_cache_used_bytes.set(used_blocks * static_cast<double>(kv_cache_block_bytes_));
   advance(metrics_.prefix_cache_queries, stats.prefix_cache_queries, last_.prefix_cache_queries);
   advance(metrics_.prefix_cache_hits, stats.prefix_cache_hits, last_.prefix_cache_hits);
   advance(metrics_.encoder_cache_queries, stats.encoder_cache_queries, last_.encoder_cache_queries);
@@ -27,6 +33,41 @@ void EngineMetricsFeed::update(const engine::EngineStats& stats) {
   advance(metrics_.num_preemptions, stats.num_preemptions, last_.num_preemptions);
   advance(metrics_.prompt_tokens, stats.prompt_tokens_total, last_.prompt_tokens_total);
   advance(metrics_.generation_tokens, stats.generation_tokens_total, last_.generation_tokens_total);
+}
+
+void EngineMetricsFeed::update_engine_info(const engine::EngineInfo& info) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  metrics_.kv_cache_total_blocks.set(static_cast<double>(info.num_kv_blocks));
+  metrics_.kv_cache_total_bytes.set(static_cast<double>(info.kv_cache_bytes));
+  metrics_.kv_cache_total_tokens.set(static_cast<double>(info.kv_cache_tokens));
+  kv_cache_block_bytes_ = info.num_kv_blocks > 0 ? info.kv_cache_bytes / static_cast<uint64_t>(info.num_kv_blocks) : 0;
+  metrics_.cache_config_info(std::to_string(info.kv_block_size_tokens), info.kv_cache_dtype,
+                             std::to_string(info.num_kv_blocks))
+      .set(1.0);
+  for (const engine::DeviceMemoryUse& use : info.memory) {
+    const auto set = [&](const char* part, uint64_t num_bytes) {
+      metrics_.device_memory_bytes(use.device, use.name, part).set(static_cast<double>(num_bytes));
+    };
+    set("weights", use.weights_bytes);
+    set("workspace", use.workspace_bytes);
+    set("cuda_graphs", use.cuda_graphs_bytes);
+    set("kv_cache", use.kv_cache_bytes);
+    set("other", use.other_bytes);
+    set("free", use.free_bytes);
+    set("total", use.total_bytes);
+  }
+}
+
+void EngineMetricsFeed::update_gpus(const std::vector<engine::GpuStatus>& gpus) {
+  for (const engine::GpuStatus& gpu : gpus) {
+    const std::string idx = std::to_string(gpu.gpu_idx);
+    metrics_.gpu_memory_used_bytes(idx, gpu.name).set(static_cast<double>(gpu.memory_used_bytes));
+    metrics_.gpu_memory_total_bytes(idx, gpu.name).set(static_cast<double>(gpu.memory_total_bytes));
+    if (gpu.utilization_ratio) metrics_.gpu_utilization_ratio(idx, gpu.name).set(*gpu.utilization_ratio);
+    if (gpu.temperature_celsius) metrics_.gpu_temperature_celsius(idx, gpu.name).set(*gpu.temperature_celsius);
+    if (gpu.power_watts) metrics_.gpu_power_watts(idx, gpu.name).set(*gpu.power_watts);
+    if (gpu.power_limit_watts) metrics_.gpu_power_limit_watts(idx, gpu.name).set(*gpu.power_limit_watts);
+  }
 }
 
 void EngineMetricsFeed::record_finished(const FinishedRequest& request) {

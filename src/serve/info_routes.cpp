@@ -17,6 +17,16 @@ namespace {
 // The server's start, as the "created" time of its model cards.
 const int64_t kServerStartTime = unix_time_now_s();
 
+// 500 with code "engine_dead": the engine's steps keep failing (engine::EngineStats::engine_dead).
+ApiError engine_dead() {
+  ApiError error;
+  error.http_status = 500;
+  error.message = "The engine failed on its last steps and serves no requests; restart the server.";
+  error.type = "server_error";
+  error.code = "engine_dead";
+  return error;
+}
+
 }  // namespace
 
 std::vector<std::string> served_model_names(const ServeConfig& config) {
@@ -95,6 +105,8 @@ HttpReply handle_detokenize(ServerContext& context, std::string_view body) {
 HttpReply handle_health(ServerContext& context) {
   ApiResult<engine::Engine*> engine = context.ready_engine();
   if (!engine.ok()) return error_reply(engine.error());
+  // vLLM answers 500 once its engine core is dead; `fovea check --url` reads the code.
+  if (engine.value()->stats().engine_dead) return error_reply(engine_dead());
   HttpReply reply;
   reply.content_type = "text/plain";
   return reply;
@@ -107,7 +119,11 @@ HttpReply handle_health_live() {
 }
 
 HttpReply handle_metrics(ServerContext& context) {
-  if (engine::Engine* engine = context.engine()) context.feed().update(engine->stats());
+  if (engine::Engine* engine = context.engine()) {
+    context.feed().update_engine_info(engine->info());
+    context.feed().update(engine->stats());
+    context.feed().update_gpus(engine->gpu_status());
+  }
   HttpReply reply;
   reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
   reply.body = context.metrics().render();

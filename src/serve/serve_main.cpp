@@ -1,4 +1,4 @@
-// `fovea serve` start-up, signal handling and drain.
+// `fovea serve` start-up (the memory summary, then the facts), signal handling and drain.
 // Must not contain route logic or HTTP library types.
 #include "serve/serve_main.h"
 
@@ -21,6 +21,7 @@
 #include "serve/serve_config_parser.h"
 #include "serve/serve_flags.h"
 #include "serve/server_context.h"
+#include "serve/startup_summary.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -175,6 +176,9 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
     return report(status);
   }
   context.set_engine(engine->get(), std::move(*chat_template), bos_token, eos_token);
+  for (const std::string& line : startup_memory_summary(config, (*engine)->info(), (*engine)->gpu_status())) {
+    FOVEA_LOG_INFO("{}", line);
+  }
   log_startup((*engine)->info(), address);
 
   int signal_number = 0;

@@ -1,5 +1,6 @@
-// `fovea serve`'s life cycle: parse the flags, listen at once (health 503 while loading), start the engine, log
-// the start-up facts (architecture, quantization, dtypes, KV cache size and concurrency, load time, address),
+// `fovea serve`'s life cycle: parse the flags, listen at once (health 503 while loading), start the engine (load
+// progress per device), log the memory summary (measured beside planned, startup_summary.h) and the start-up facts
+// (architecture, quantization, dtypes, KV cache size and concurrency, load time, address),
 // serve, and on SIGTERM/SIGINT drain: ready turns 503 at once, requests in flight get --drain-timeout to finish.
 // Must not contain route logic or HTTP library types.
 #pragma once

@@ -8,6 +8,7 @@ namespace fovea::serve {
 namespace {
 
 const std::vector<std::string> kLabels = {"model_name", "engine"};
+const std::vector<std::string> kGpuLabels = {"gpu", "name"};
 
 // vLLM 0.33, vllm/v1/metrics/buckets.py.
 const std::vector<double> kRequestLatencyBuckets = {0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
@@ -47,6 +48,27 @@ ServerMetrics::ServerMetrics(std::string model_name, int64_t max_model_len_token
           {"model_name", "reason"})),
       http_requests_family_(registry_.add_counter("fovea:http_requests", "HTTP requests answered, by route and status.",
                                                   {"model_name", "route", "status"})),
+      gpu_memory_used_family_(registry_.add_gauge(
+          "fovea:gpu_memory_used_bytes", "GPU memory in use by every process on the card (NVML), in bytes.",
+          kGpuLabels)),
+      gpu_memory_total_family_(
+          registry_.add_gauge("fovea:gpu_memory_total_bytes", "GPU memory of the card (NVML), in bytes.", kGpuLabels)),
+      gpu_utilization_family_(registry_.add_gauge(
+          "fovea:gpu_utilization_ratio", "Share of the last sample period a kernel ran on the GPU (NVML), 0 to 1.",
+          kGpuLabels)),
+      gpu_temperature_family_(registry_.add_gauge("fovea:gpu_temperature_celsius",
+                                                  "GPU core temperature (NVML), in degrees Celsius.", kGpuLabels)),
+      gpu_power_family_(
+          registry_.add_gauge("fovea:gpu_power_watts", "GPU power draw (NVML), in watts.", kGpuLabels)),
+      gpu_power_limit_family_(registry_.add_gauge("fovea:gpu_power_limit_watts",
+                                                  "GPU enforced power limit (NVML), in watts.", kGpuLabels)),
+      device_memory_family_(registry_.add_gauge(
+          "fovea:device_memory_bytes",
+          "Device memory once the model was loaded, by part (weights, workspace, cuda_graphs, kv_cache, other, free, "
+          "total), in bytes.",
+          {"device", "name", "part"})),
+      cache_config_info_family_(registry_.add_gauge("vllm:cache_config_info", "Information of the LLMEngine CacheConfig",
+                                                    {"block_size", "cache_dtype", "num_gpu_blocks"})),
       num_requests_running(
           registry_.add_gauge("vllm:num_requests_running", "Number of requests in model execution batches.", kLabels)
               .labels({model_name_, "0"})),
@@ -56,6 +78,24 @@ ServerMetrics::ServerMetrics(std::string model_name, int64_t max_model_len_token
       kv_cache_usage_perc(
           registry_.add_gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", kLabels)
               .labels({model_name_, "0"})),
+      kv_cache_total_blocks(registry_
+                                .add_gauge("fovea:kv_cache_total_blocks", "Blocks of the KV cache.", kLabels)
+                                .labels({model_name_, "0"})),
+      kv_cache_used_blocks(registry_
+                               .add_gauge("fovea:kv_cache_used_blocks",
+                                          "Blocks of the KV cache held by requests or the prefix cache.", kLabels)
+                               .labels({model_name_, "0"})),
+      kv_cache_total_bytes(registry_
+                               .add_gauge("fovea:kv_cache_total_bytes",
+                                          "Device memory of the KV cache, in bytes.", kLabels)
+                               .labels({model_name_, "0"})),
+      kv_cache_used_bytes(registry_
+                              .add_gauge("fovea:kv_cache_used_bytes",
+                                         "Device memory of the KV cache's used blocks, in bytes.", kLabels)
+                              .labels({model_name_, "0"})),
+      kv_cache_total_tokens(registry_
+                                .add_gauge("fovea:kv_cache_total_tokens", "Tokens the KV cache holds.", kLabels)
+                                .labels({model_name_, "0"})),
       prefix_cache_queries(registry_
                                .add_counter("vllm:prefix_cache_queries",
                                             "Prefix cache queries, in terms of number of queried tokens.", kLabels)
@@ -165,6 +205,40 @@ Counter& ServerMetrics::request_success(std::string_view finished_reason) {
 
 Counter& ServerMetrics::admission_rejections(std::string_view reason) {
   return admission_rejections_family_.labels({model_name_, std::string(reason)});
+}
+
+Gauge& ServerMetrics::gpu_memory_used_bytes(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_memory_used_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::gpu_memory_total_bytes(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_memory_total_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::gpu_utilization_ratio(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_utilization_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::gpu_temperature_celsius(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_temperature_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::gpu_power_watts(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_power_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::gpu_power_limit_watts(const std::string& gpu_idx, const std::string& gpu_name) {
+  return gpu_power_limit_family_.labels({gpu_idx, gpu_name});
+}
+
+Gauge& ServerMetrics::device_memory_bytes(const std::string& device, const std::string& device_name,
+                                          const std::string& part) {
+  return device_memory_family_.labels({device, device_name, part});
+}
+
+Gauge& ServerMetrics::cache_config_info(const std::string& block_size_tokens, const std::string& cache_dtype,
+                                        const std::string& num_gpu_blocks) {
+  return cache_config_info_family_.labels({block_size_tokens, cache_dtype, num_gpu_blocks});
 }
 
 Counter& ServerMetrics::http_requests(std::string_view route, int http_status) {

@@ -31,6 +31,18 @@ class ServerMetrics {
   Counter& admission_rejections(std::string_view reason);
   // route: the route template ("/v1/chat/completions"), never the raw path, so label values stay few.
   Counter& http_requests(std::string_view route, int http_status);
+  // One GPU's gauge of each GPU family (labels gpu = the CUDA index, name = the GPU's name).
+  Gauge& gpu_memory_used_bytes(const std::string& gpu_idx, const std::string& gpu_name);
+  Gauge& gpu_memory_total_bytes(const std::string& gpu_idx, const std::string& gpu_name);
+  Gauge& gpu_utilization_ratio(const std::string& gpu_idx, const std::string& gpu_name);
+  Gauge& gpu_temperature_celsius(const std::string& gpu_idx, const std::string& gpu_name);
+  Gauge& gpu_power_watts(const std::string& gpu_idx, const std::string& gpu_name);
+  Gauge& gpu_power_limit_watts(const std::string& gpu_idx, const std::string& gpu_name);
+  // The start-up summary's parts ("weights", "workspace", "cuda_graphs", "kv_cache", "other", "free", "total").
+  Gauge& device_memory_bytes(const std::string& device, const std::string& device_name, const std::string& part);
+  // vLLM's info gauge (value 1) with the cache settings as labels.
+  Gauge& cache_config_info(const std::string& block_size_tokens, const std::string& cache_dtype,
+                           const std::string& num_gpu_blocks);
 
  private:
   std::string model_name_;
@@ -38,12 +50,25 @@ class ServerMetrics {
   CounterFamily& request_success_family_;
   CounterFamily& admission_rejections_family_;
   CounterFamily& http_requests_family_;
+  GaugeFamily& gpu_memory_used_family_;
+  GaugeFamily& gpu_memory_total_family_;
+  GaugeFamily& gpu_utilization_family_;
+  GaugeFamily& gpu_temperature_family_;
+  GaugeFamily& gpu_power_family_;
+  GaugeFamily& gpu_power_limit_family_;
+  GaugeFamily& device_memory_family_;
+  GaugeFamily& cache_config_info_family_;
 
  public:
   // Scheduler state, set by the engine loop each step.
   Gauge& num_requests_running;  // vllm:num_requests_running
   Gauge& num_requests_waiting;  // vllm:num_requests_waiting
   Gauge& kv_cache_usage_perc;   // vllm:kv_cache_usage_perc, 0..1
+  Gauge& kv_cache_total_blocks;  // fovea:kv_cache_total_blocks
+  Gauge& kv_cache_used_blocks;   // fovea:kv_cache_used_blocks
+  Gauge& kv_cache_total_bytes;   // fovea:kv_cache_total_bytes (device memory the cache holds)
+  Gauge& kv_cache_used_bytes;    // fovea:kv_cache_used_bytes
+  Gauge& kv_cache_total_tokens;  // fovea:kv_cache_total_tokens
 
   // Cumulative counts.
   Counter& prefix_cache_queries;   // vllm:prefix_cache_queries (tokens)

@@ -3,6 +3,8 @@
 // Must not contain per-step generation logic (engine_loop.cpp) or HTTP.
 #include "engine/runtime/engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +15,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_factory.h"
+#include "backend/gpu_telemetry.h"
 #include "base/log.h"
 #include "engine/runtime/device_memory.h"
 #include "engine/runtime/engine_loop.h"
@@ -165,6 +168,67 @@ std::string quantization_label(const io::ModelConfig& model_config) {
   return model_config.quantization_config->describe();
 }
 
+// GiB with two decimals from 1 GiB up, else MiB with one.
+std::string format_bytes(uint64_t num_bytes) {
+  const auto value = static_cast<double>(num_bytes);
+  if (num_bytes >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GiB", value / static_cast<double>(uint64_t{1} << 30));
+  return fmt::format("{:.1f} MiB", value / static_cast<double>(uint64_t{1} << 20));
+}
+
+// Prints weight-loading progress for `device` on stderr, at most once a second, and the last report on demand.
+class LoadProgressPrinter {
+ public:
+  explicit LoadProgressPrinter(std::string device) : device_(std::move(device)) {}
+
+  void update(const model::LoadProgress& progress) {
+    last_ = progress;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_print_ < std::chrono::seconds(1)) return;
+    last_print_ = now;
+    print("loading");
+  }
+
+  void print(const char* what) const {
+    if (last_.bytes_total > 0) {
+      std::fprintf(stderr, "fovea: %s [%s] %s / %s (%.0f%%), %lld / %lld tensors\n", what, device_.c_str(),
+                   format_bytes(last_.bytes_loaded).c_str(), format_bytes(last_.bytes_total).c_str(),
+                   100.0 * static_cast<double>(last_.bytes_loaded) / static_cast<double>(last_.bytes_total),
+                   static_cast<long long>(last_.num_tensors_loaded), static_cast<long long>(last_.num_tensors_total));
+    } else {
+      std::fprintf(stderr, "fovea: %s [%s] %s, %lld tensors\n", what, device_.c_str(),
+                   format_bytes(last_.bytes_loaded).c_str(), static_cast<long long>(last_.num_tensors_loaded));
+    }
+  }
+
+ private:
+  std::string device_;
+  model::LoadProgress last_;
+  std::chrono::steady_clock::time_point last_print_ = std::chrono::steady_clock::now();
+};
+
+uint64_t kv_cache_allocated_bytes(const model::KvCache& cache) {
+  uint64_t num_bytes = 0;
+  for (const std::unique_ptr<backend::Buffer>& buffer : cache.buffers) num_bytes += buffer->size_bytes();
+  return num_bytes;
+}
+
+GpuStatus to_gpu_status(const backend::GpuReading& reading) {
+  GpuStatus status;
+  status.gpu_idx = reading.gpu_idx;
+  status.name = reading.name;
+  status.memory_total_bytes = reading.memory_total_bytes;
+  status.memory_used_bytes = reading.memory_used_bytes;
+  status.utilization_ratio = reading.utilization_ratio;
+  status.temperature_celsius = reading.temperature_celsius;
+  status.power_watts = reading.power_watts;
+  status.power_limit_watts = reading.power_limit_watts;
+  return status;
+}
+
+// Steps that fail one after the other before the engine counts as dead (a sticky device error fails every step;
+// one failed step only fails its requests).
+constexpr int64_t kMaxConsecutiveStepFailures = 3;
+
 // What callers hand the engine thread, under one mutex.
 struct EngineInbox {
   std::mutex mutex;
@@ -195,6 +259,7 @@ class EngineImpl final : public Engine {
   base::Result<std::unique_ptr<RequestStream>> submit(GenerateRequest request) override;
   void abort(const std::string& request_id) override;
   EngineStats stats() const override;
+  std::vector<GpuStatus> gpu_status() const override;
   const EngineInfo& info() const override { return info_; }
   const text::Tokenizer& tokenizer() const override { return input_->tokenizer(); }
   void shutdown(std::chrono::milliseconds timeout) override;
@@ -218,6 +283,8 @@ class EngineImpl final : public Engine {
   // Shared with the streams (weakly), so a stream that outlives the engine cancels into nothing.
   std::shared_ptr<EngineInbox> inbox_ = std::make_shared<EngineInbox>();
   std::thread thread_;
+  std::unique_ptr<backend::GpuTelemetry> telemetry_;  // null on the CPU or without NVML
+  int64_t num_consecutive_step_failures_ = 0;         // engine thread only
 };
 
 base::Status EngineImpl::init(const EngineConfig& config) {
@@ -254,8 +321,8 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   options.dummy_seed = config.seed.value_or(0);
   options.quantization = config.quantization;
   options.text_limits = {config.max_num_batched_tokens, config.max_num_seqs, widest_blocks_per_seq};
-  // The planner reserves the same: io::vision_step_budget is the one rule for the encoder's step and cache. No
-  // images allowed (--limit-mm-per-prompt image=0): no vision workspace or encoder cache, as the plan says.
+  // The planner reserves the same: io::vision_step_budget is the one rule for the encoder's step and cache.
+  // No images allowed (--limit-mm-per-prompt image=0): no vision workspace or encoder cache, as the plan says.
   const io::VisionStepBudget vision_budget = model_config.has_vision() && config.max_images_per_prompt > 0
                                                  ? io::vision_step_budget(*model_config.vision_config,
                                                                           config.max_num_batched_tokens)
@@ -264,7 +331,11 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   std::fprintf(stderr, "fovea: loading %s (%s, %s%s) on %s ...\n", config.model_dir.c_str(),
                model_config.model_type.c_str(), dtype_label(act),
                load_format == model::LoadFormat::kDummy ? ", dummy weights" : "", device.c_str());
+  const std::string device_label = backend::device_name(backend_->device());
+  LoadProgressPrinter progress(device_label);
+  options.on_load_progress = [&progress](const model::LoadProgress& update) { progress.update(update); };
   FOVEA_ASSIGN_OR_RETURN(model_, model::Model::load(config.model_dir, *backend_, options));
+  progress.print("loaded weights");
 
   SchedulerConfig scheduler_config;
   scheduler_config.max_num_batched_tokens = config.max_num_batched_tokens;
@@ -310,6 +381,7 @@ base::Status EngineImpl::init(const EngineConfig& config) {
 
   FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, model_->allocate_kv_cache(scheduler_config.num_blocks,
                                                                           config.block_size, kv_dtype));
+  const uint64_t kv_cache_bytes = kv_cache_allocated_bytes(cache);
   ModelRunnerOptions runner_options;
   runner_options.enforce_eager = config.enforce_eager;
   loop_ = std::make_unique<EngineLoop>(
@@ -326,6 +398,18 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   info_.num_kv_blocks = scheduler_config.num_blocks;
   info_.kv_block_size_tokens = config.block_size;
   info_.kv_cache_tokens = static_cast<int64_t>(scheduler_config.num_blocks) * config.block_size;
+  info_.kv_cache_bytes = kv_cache_bytes;
+  FOVEA_ASSIGN_OR_RETURN(DeviceUsageReading usage, read_device_usage(*backend_));
+  info_.memory.push_back(
+      device_memory_use(device_label, usage, model_->weight_bytes(), model_->workspace_bytes(), kv_cache_bytes));
+  if (usage.is_gpu) {
+    base::Result<std::unique_ptr<backend::GpuTelemetry>> telemetry = backend::open_gpu_telemetry(device_label);
+    if (telemetry.ok()) {
+      telemetry_ = std::move(*telemetry);
+    } else {
+      FOVEA_LOG_WARN("no GPU gauges on /metrics: {}", telemetry.status().message());
+    }
+  }
   // vLLM's "maximum concurrency": cache blocks over the blocks one max_model_len request needs.
   const int64_t blocks_per_request = (max_model_len + config.block_size - 1) / config.block_size;
   info_.max_concurrency = static_cast<double>(scheduler_config.num_blocks) / static_cast<double>(blocks_per_request);
@@ -343,6 +427,10 @@ base::Result<std::unique_ptr<RequestStream>> EngineImpl::submit(GenerateRequest 
   {
     std::lock_guard lock(inbox_->mutex);
     if (!inbox_->accepting) return base::make_error(base::StatusCode::kUnavailable, "the server is shutting down");
+    if (inbox_->stats.engine_dead) {
+      return base::make_error(base::StatusCode::kUnavailable,
+                              "the engine's last steps all failed (see the server log); restart the server");
+    }
     if (config_.max_num_queued_requests && inbox_->stats.num_waiting + inbox_->num_queued >= *config_.max_num_queued_requests) {
       return base::make_error(base::StatusCode::kUnavailable,
                               "the server's waiting queue is full; retry in a few seconds");
@@ -404,6 +492,13 @@ EngineStats EngineImpl::stats() const {
   return stats;
 }
 
+std::vector<GpuStatus> EngineImpl::gpu_status() const {
+  if (telemetry_ == nullptr) return {};
+  base::Result<backend::GpuReading> reading = telemetry_->read();
+  if (!reading.ok()) return {};
+  return {to_gpu_status(*reading)};
+}
+
 void EngineImpl::run_thread() {
   while (true) {
     std::vector<AcceptedRequest> new_requests;
@@ -423,9 +518,11 @@ void EngineImpl::run_thread() {
     if (loop_->has_work()) {
       base::Status status = loop_->step();
       if (!status.ok()) FOVEA_LOG_ERROR("engine step: {}", status.to_string());
+      num_consecutive_step_failures_ = status.ok() ? 0 : num_consecutive_step_failures_ + 1;
     }
     std::lock_guard lock(inbox_->mutex);
     inbox_->stats = loop_->stats();
+    inbox_->stats.engine_dead = num_consecutive_step_failures_ >= kMaxConsecutiveStepFailures;
     inbox_->num_queued -= static_cast<int64_t>(new_requests.size());
   }
   loop_->abort_all();
