@@ -19,14 +19,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-SERVE_MODEL ?= tests/golden/model/data/checkpoints/qwen3-vl-tiny
+SERVE_MODEL ?= models/fovea-demo-vl
 SERVE_PORT ?= 8000
 
-# Serves the bundled tiny Qwen3-VL checkpoint (random weights: the answers are noise, the API is real).
+# Serves the demo model (a 2.9M-parameter Qwen3-VL trained on shape scenes; its README.md is the model card).
 serve: build
-	@echo "try: curl localhost:$(SERVE_PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
-	@echo "       -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8}'"
-	$(BUILD_DIR)/src/cli/fovea serve $(SERVE_MODEL) --port $(SERVE_PORT) --served-model-name qwen3-vl-tiny
+	@echo "try: IMG=\$$(base64 -w0 models/fovea-demo-vl/examples/red-circle-blue-square.png)"
+	@echo "     curl -s localhost:$(SERVE_PORT)/v1/chat/completions -H 'Content-Type: application/json' -d '{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,'\"\$$IMG\"'\"}},{\"type\":\"text\",\"text\":\"Describe the image.\"}]}],\"max_tokens\":24}'"
+	$(BUILD_DIR)/src/cli/fovea serve $(SERVE_MODEL) --port $(SERVE_PORT) --served-model-name fovea-demo-vl
 
 # The whole suite: the main build's tests, then unit and fuzz-replay tests again under ASan/UBSan.
 test: test-fast test-sanitize

@@ -207,7 +207,7 @@ base::Status validate_serve_config(const ServeConfig& config) {
   if (config.model.empty()) {
     return base::invalid_argument(
         "no model folder given; pass it first (fovea serve MODEL_DIR [flags]), or as --model, or as model: in "
-        "--config");
+        "--config (from the repository root, no folder serves the demo model models/fovea-demo-vl)");
   }
   if (config.port < 0 || config.port > 65535) {
     return base::invalid_argument("--port must be from 1 to 65535 (0 picks a free port), not {}", config.port);

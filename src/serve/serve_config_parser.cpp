@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <filesystem>
 
 #include "base/file_util.h"
 #include "serve/flag_source.h"
@@ -18,6 +19,9 @@ namespace fovea::serve {
 namespace {
 
 constexpr uint64_t kMaxConfigFileBytes = 1 << 20;
+
+// `fovea serve` with no model folder serves the demo model when run from the repository root (`make serve`).
+constexpr const char* kDemoModelDir = "models/fovea-demo-vl";
 
 // "-1", "-0.5", "-1e3": values, not flags.
 bool is_negative_number(std::string_view token) {
@@ -322,6 +326,12 @@ base::Result<ParsedServeArgs> parse_serve_args_impl(const std::vector<std::strin
   FOVEA_RETURN_IF_ERROR(command_line.apply(parsed.config, parsed.notes));
   apply_env_api_keys(parsed.config, env, parsed.notes);
   FOVEA_RETURN_IF_ERROR(apply_env_media_fetch_timeout(parsed.config, env, parsed.notes));
+  std::error_code error;
+  if (parsed.config.model.empty() && std::filesystem::is_directory(kDemoModelDir, error)) {
+    parsed.config.model = kDemoModelDir;
+    parsed.notes.push_back(fmt::format("no model folder given: serving the demo model {} (see its README.md)",
+                                       kDemoModelDir));
+  }
   FOVEA_RETURN_IF_ERROR(validate_serve_config(parsed.config));
   return parsed;
 }

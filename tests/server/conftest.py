@@ -35,16 +35,18 @@ def fovea_binary():
 class Server:
     """A running `fovea serve`; `log` collects its output lines."""
 
-    def __init__(self, extra_args, env=None):
-        args = [fovea_binary(), "serve", str(MODEL_DIR), "--host", "127.0.0.1", "--port", "0",
-                "--served-model-name", MODEL_NAME, "--device", "cpu", "--dtype", "float32",
-                "--max-model-len", "1024"] + list(extra_args)
+    def __init__(self, extra_args, env=None, model_args=None, cwd=None):
+        if model_args is None:
+            model_args = [str(MODEL_DIR), "--served-model-name", MODEL_NAME, "--dtype", "float32",
+                          "--max-model-len", "1024"]
+        args = ([fovea_binary(), "serve"] + list(model_args) + ["--host", "127.0.0.1", "--port", "0",
+                "--device", "cpu"] + list(extra_args))
         self.log = []
         self.port = None
         self._ready = threading.Event()
         # The log (spdlog) goes to stdout and progress lines to stderr: read both, in order.
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, **(env or {})}, cwd=cwd)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
 

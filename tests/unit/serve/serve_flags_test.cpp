@@ -380,7 +380,7 @@ TEST(ServeFlagsTest, HelpAndUsage) {
 TEST(ServeFlagsTest, MissingModel) {
   EXPECT_EQ(error_of({"--port", "8000"}),
             "no model folder given; pass it first (fovea serve MODEL_DIR [flags]), or as --model, or as model: in "
-            "--config");
+            "--config (from the repository root, no folder serves the demo model models/fovea-demo-vl)");
 }
 
 // Every error the parser gives is one line.
