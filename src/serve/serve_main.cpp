@@ -175,11 +175,12 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
     stop_http();
     return report(status);
   }
-  context.set_engine(engine->get(), std::move(*chat_template), bos_token, eos_token);
+  // The summary and the facts come before /health turns ready, so a script that waits for ready finds them logged.
   for (const std::string& line : startup_memory_summary(config, (*engine)->info(), (*engine)->gpu_status())) {
     FOVEA_LOG_INFO("{}", line);
   }
   log_startup((*engine)->info(), address);
+  context.set_engine(engine->get(), std::move(*chat_template), bos_token, eos_token);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

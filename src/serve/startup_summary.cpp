@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "engine/runtime/engine_config.h"
 #include "plan/gpu_catalog.h"
 #include "plan/memory_plan.h"
 #include "plan/model_inputs.h"
@@ -91,6 +92,12 @@ std::vector<std::string> startup_memory_summary(const ServeConfig& config, const
     if (status.ok()) {
       inputs.gpu = plan::custom_gpu(use.total_bytes);
       inputs.options = plan_options_from_serve_config(config);
+      // The engine's own step limits where the flags leave them unset (the planner would assume vLLM's).
+      const engine::EngineConfig engine_defaults;
+      if (!inputs.options.max_num_seqs) inputs.options.max_num_seqs = engine_defaults.max_num_seqs;
+      if (!inputs.options.max_num_batched_tokens) {
+        inputs.options.max_num_batched_tokens = engine_defaults.max_num_batched_tokens;
+      }
       base::Result<plan::MemoryPlan> plan = plan::compute_memory_plan(inputs);
       if (plan.ok() && !plan->per_gpu.empty()) {
         planned = plan->per_gpu.front();
