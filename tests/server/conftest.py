@@ -19,6 +19,8 @@ MODEL_DIR = ROOT / "tests/golden/model/data/checkpoints/qwen3-vl-tiny"
 CASES = ROOT / "tests/golden/model/data/cases/qwen3-vl-tiny/cases.json"
 MODEL_NAME = "tiny"
 LISTEN_RE = re.compile(r"on http://127\.0\.0\.1:(\d+)")
+# The device the servers run on: cpu here, cuda when tools/gpu/run-gpu-serving.sh runs the suite on the GPU machine.
+DEVICE = os.environ.get("FOVEA_TEST_DEVICE", "cpu")
 
 
 def fovea_binary():
@@ -40,7 +42,7 @@ class Server:
             model_args = [str(MODEL_DIR), "--served-model-name", MODEL_NAME, "--dtype", "float32",
                           "--max-model-len", "1024"]
         args = ([fovea_binary(), "serve"] + list(model_args) + ["--host", "127.0.0.1", "--port", "0",
-                "--device", "cpu"] + list(extra_args))
+                "--device", DEVICE] + list(extra_args))
         self.log = []
         self.port = None
         self._ready = threading.Event()

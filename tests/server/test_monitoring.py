@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from conftest import MODEL_DIR, MODEL_NAME, Server, fovea_binary
+from conftest import DEVICE, MODEL_DIR, MODEL_NAME, Server, fovea_binary
 
 
 def metrics_samples(url):
@@ -58,6 +58,12 @@ def start_bench(url, num_prompts=24):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+# The CPU server's view (no GPU gauges, the CPU summary); on the GPU tools/gpu/check-monitoring.sh checks the same
+# against NVML.
+cpu_only = pytest.mark.skipif(DEVICE != "cpu", reason="expects the CPU server's summary and no GPU gauges")
+
+
+@cpu_only
 def test_startup_summary_and_progress(server):
     log = "\n".join(server.log)
     assert re.search(r"loaded weights \[cpu\] [\d.]+ [GM]iB / [\d.]+ [GM]iB \(\d+%\), \d+ / \d+ tensors", log), log
@@ -78,6 +84,7 @@ def test_startup_summary_and_progress(server):
     assert float(amount) == pytest.approx(kv_bytes / scale, abs=0.006)
 
 
+@cpu_only
 def test_metrics_kv_gauges_and_no_gpu_gauges_on_cpu(server):
     text = requests.get(server.url + "/metrics", timeout=10).text
     samples = metrics_samples(server.url)
@@ -134,6 +141,7 @@ def test_top_in_a_terminal_under_bench_load(server):
     assert bench.returncode == 0, bench_output
 
 
+@cpu_only
 def test_top_once_json_matches_metrics(server):
     bench = start_bench(server.url, num_prompts=8)
     assert bench.wait(timeout=300) == 0, bench.stdout.read()

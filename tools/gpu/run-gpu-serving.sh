@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU machine: the server's API tests (tests/server, official openai client) against `fovea serve` on the GPU
-# (--device auto picks it), then the planner-versus-server memory check. Python packages the image lacks travel as
+# (FOVEA_TEST_DEVICE=cuda), then the planner-versus-server memory check. Python packages the image lacks travel as
 # wheels in .whl/ (see /work/.library/device/README.md); they are installed into /tmp/site first.
 # Usage: tools/gpu/run-gpu-serving.sh BIN_DIR [PYTEST_ARGS...]   (default: the whole of tests/server)
 set -u -o pipefail
@@ -16,6 +16,8 @@ printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PAT
   "$bin_dir" "$bin_dir" >"$wrapper"
 chmod +x "$wrapper"
 export FOVEA_BIN=$wrapper
+# tests/server's servers run on the CPU unless told otherwise.
+export FOVEA_TEST_DEVICE=cuda
 echo "== server API tests on $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 if [[ $# == 0 ]]; then set -- tests/server; fi
 python3 -m pytest -q -p no:cacheprovider "$@"
