@@ -38,3 +38,5 @@ def test_no_model_folder_serves_the_demo_model(demo_server):
 def test_readme_question_gets_the_right_answer(demo_server):
     assert ask(demo_server, "Describe the image.") == "A red circle and a blue square."
     assert ask(demo_server, "How many shapes are there?") == "2"
+    assert ask(demo_server, "What colour is the square?") == "blue"
+    assert ask(demo_server, "Where is the blue square?") == "right"
