@@ -46,6 +46,7 @@ base::Result<std::unique_ptr<Model>> Model::load(const std::string& model_dir, b
   WeightLoader loader = table ? WeightLoader::from_checkpoint(backend, *table, quantization, model_dir)
                               : WeightLoader::dummy(backend, checkpoint_dtype(config), options.dummy_seed);
   loader.set_progress_callback(options.on_load_progress);
+  if (table && quant::quantizes_online_to_fp8(quantization, options.quantization)) loader.quantize_linears_to_fp8();
   std::unique_ptr<Model> model(new Model(backend, std::move(config), options, std::move(table), std::move(loader)));
   const io::ModelConfig& cfg = model->config_;
   FOVEA_ASSIGN_OR_RETURN(model->text_weights_, load_text_weights(model->loader_, cfg));

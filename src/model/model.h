@@ -41,6 +41,8 @@ class Model {
   base::Result<KvCache> allocate_kv_cache(int64_t num_blocks, int64_t block_size, tensor::DType kv_dtype) const;
 
   uint64_t weight_bytes() const { return loader_.weight_bytes(); }
+  // True when `--quantization fp8` quantized an unquantized checkpoint's Linears at load time.
+  bool quantized_to_fp8_at_load() const { return loader_.quantizes_linears_to_fp8(); }
   // Device bytes of the decoder and vision workspaces.
   uint64_t workspace_bytes() const;
 

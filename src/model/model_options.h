@@ -38,7 +38,8 @@ struct ModelOptions {
   LoadFormat load_format = LoadFormat::kSafetensors;
   uint64_t dummy_seed = 0;  // kDummy only
   // --quantization as given (vLLM's values; empty: the checkpoint's own method), checked against config.json's
-  // quantization_config at load (quant::check_quantization_flag). Weights always load in the checkpoint's format.
+  // quantization_config at load (quant::check_quantization_flag); "fp8" on an unquantized checkpoint quantizes its
+  // Linears (not lm_head) to fp8 per tensor at load time, as vLLM does. Otherwise weights load in the checkpoint's format.
   std::string quantization;
   TextLimits text_limits;
   // Patches (pixel_values rows) of one vision-encoder call; 0 for a model without vision or when images are

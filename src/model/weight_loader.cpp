@@ -194,8 +194,10 @@ base::Result<backend::Weight> WeightLoader::load_checkpoint_linear(const std::st
         source_label_, module_name, module_name, module_name, out_features, in_features);
   }
   const io::QuantizationConfig* quantization = quantization_ ? &*quantization_ : nullptr;
-  base::Result<backend::Weight> loaded =
-      quant::load_linear(quant::WeightTableLookup(*table_), module_name, quantization, *backend_);
+  const quant::WeightTableLookup lookup(*table_);
+  base::Result<backend::Weight> loaded = fp8_online_ && module_name != "lm_head"
+                                             ? quant::load_linear_fp8_online(lookup, module_name, *backend_)
+                                             : quant::load_linear(lookup, module_name, quantization, *backend_);
   if (!loaded.ok()) return loaded.status().with_context(source_label_);
   backend::Weight weight = std::move(loaded).value();
   if (weight.is_quantized() && (weight.out_features() != out_features || weight.in_features() != in_features)) {

@@ -56,6 +56,11 @@ class WeightLoader {
   base::Result<backend::Weight> load_linear(const std::string& module_name, int64_t out_features, int64_t in_features,
                                             const tensor::Shape& stored_shape = {});
 
+  // `--quantization fp8` on an unquantized checkpoint: every checkpoint Linear but lm_head (as vLLM keeps it) loads
+  // quantized to fp8 per tensor (quant::load_linear_fp8_online).
+  void quantize_linears_to_fp8() { fp8_online_ = true; }
+  bool quantizes_linears_to_fp8() const { return fp8_online_; }
+
   // Reports progress after each load_tensor / load_linear from now on (empty: none).
   void set_progress_callback(LoadProgressCallback callback) { on_progress_ = std::move(callback); }
 
@@ -92,6 +97,7 @@ class WeightLoader {
   backend::Backend* backend_;                           // not owned
   const io::WeightTable* table_;                        // not owned; null for dummy weights
   std::optional<io::QuantizationConfig> quantization_;  // config.json's quantization_config, if any
+  bool fp8_online_ = false;                             // quantize_linears_to_fp8()
   std::string source_label_;
   tensor::DType dummy_dtype_;
   uint64_t seed_;

@@ -7,6 +7,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "quant/format_readers.h"
 #include "quant/linear_format.h"
+#include "quant/online_fp8.h"
 
 namespace fovea::quant {
 namespace {
@@ -32,8 +33,8 @@ base::Result<backend::Tensor> copy_to_device(backend::Backend& backend, const vo
   return view;
 }
 
-base::Result<backend::Weight> load_dense(const TensorLookup& lookup, std::string_view module_name,
-                                         backend::Backend& backend) {
+// "<module>.weight", checked to be a matrix.
+base::Result<const tensor::TensorView*> find_dense_weight(const TensorLookup& lookup, std::string_view module_name) {
   const std::string name = std::string(module_name) + ".weight";
   const tensor::TensorView* view = lookup.find(name);
   if (view == nullptr) return base::not_found("tensor {} is missing; the checkpoint is incomplete", name);
@@ -41,6 +42,12 @@ base::Result<backend::Weight> load_dense(const TensorLookup& lookup, std::string
     return base::data_loss("tensor {} has shape {}; a Linear weight must be [out_features, in_features]", name,
                            view->shape.to_string());
   }
+  return view;
+}
+
+base::Result<backend::Weight> load_dense(const TensorLookup& lookup, std::string_view module_name,
+                                         backend::Backend& backend) {
+  FOVEA_ASSIGN_OR_RETURN(const tensor::TensorView* view, find_dense_weight(lookup, module_name));
   backend::Weight weight;
   weight.format = backend::WeightFormat::kDense;
   const size_t element_bytes = static_cast<size_t>(tensor::dtype_size_bytes(view->dtype));
@@ -136,6 +143,13 @@ base::Result<backend::Weight> load_linear(const TensorLookup& lookup, std::strin
   FOVEA_ASSIGN_OR_RETURN(LinearFormat format, detect_linear_format(lookup, module_name, config));
   if (format == LinearFormat::kDense) return load_dense(lookup, module_name, backend);
   FOVEA_ASSIGN_OR_RETURN(RepackedLinear linear, read_quantized_linear(lookup, module_name, config));
+  return place_linear(linear, backend);
+}
+
+base::Result<backend::Weight> load_linear_fp8_online(const TensorLookup& lookup, std::string_view module_name,
+                                                     backend::Backend& backend) {
+  FOVEA_ASSIGN_OR_RETURN(const tensor::TensorView* view, find_dense_weight(lookup, module_name));
+  FOVEA_ASSIGN_OR_RETURN(RepackedLinear linear, quantize_fp8_per_tensor(*view, std::string(module_name) + ".weight"));
   return place_linear(linear, backend);
 }
 

@@ -27,6 +27,11 @@ base::Result<backend::Weight> load_linear(const io::WeightTable& table, std::str
 base::Result<backend::Weight> load_linear(const TensorLookup& lookup, std::string_view module_name,
                                           const io::QuantizationConfig* config, backend::Backend& backend);
 
+// `--quantization fp8` on an unquantized checkpoint: the dense "<module>.weight" quantized at load time to fp8
+// with one scale per tensor (quantize_fp8_per_tensor), as vLLM's online FP8 does.
+base::Result<backend::Weight> load_linear_fp8_online(const TensorLookup& lookup, std::string_view module_name,
+                                                     backend::Backend& backend);
+
 // The repacked host form of a quantized Linear (NotFound-free: the module must be quantized; a dense module is an
 // InvalidArgument). What load_linear places on the device.
 base::Result<RepackedLinear> read_quantized_linear(const TensorLookup& lookup, std::string_view module_name,

@@ -78,6 +78,11 @@ std::string_view value_for(io::QuantMethod method) {
 
 }  // namespace
 
+bool quantizes_online_to_fp8(const io::QuantizationConfig* config, std::string_view flag) {
+  const FlagValue* value = find_value(flag);
+  return config == nullptr && value != nullptr && value->method == io::QuantMethod::kFp8;
+}
+
 base::Status check_quantization_flag(const io::QuantizationConfig* config, std::string_view flag) {
   if (flag.empty() || flag == "None" || flag == "none") return base::Status();
   const FlagValue* value = find_value(flag);
@@ -90,10 +95,12 @@ base::Status check_quantization_flag(const io::QuantizationConfig* config, std::
         flag, all, supported_values());
   }
   if (config == nullptr) {
+    // vLLM's online quantization: fovea does it for fp8 (weights per tensor at load time), as the planner assumes.
+    if (value->method == io::QuantMethod::kFp8) return base::Status();
     return base::unsupported(
         "--quantization {} asks to quantize an unquantized checkpoint at load time, which "
-        "fovea does not do; leave the flag out, or serve a checkpoint already quantized with "
-        "that method",
+        "fovea does only for fp8; pass --quantization fp8, leave the flag out, or serve a checkpoint already "
+        "quantized with that method",
         flag);
   }
   if (config->method == io::QuantMethod::kOther) {

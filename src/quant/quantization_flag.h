@@ -15,4 +15,8 @@ namespace fovea::quant {
 // quantization of an unquantized checkpoint (not supported), or a value vLLM does not know (listing the known ones).
 base::Status check_quantization_flag(const io::QuantizationConfig* config, std::string_view flag);
 
+// Whether `flag` asks for vLLM's online FP8 on an unquantized checkpoint (config nullptr): its Linears are then
+// quantized at load time (load_linear_fp8_online).
+bool quantizes_online_to_fp8(const io::QuantizationConfig* config, std::string_view flag);
+
 }  // namespace fovea::quant

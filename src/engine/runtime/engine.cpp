@@ -392,7 +392,8 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   info_.device = device;
   info_.dtype = dtype_label(act);
   info_.kv_cache_dtype = dtype_label(kv_dtype);
-  info_.quantization = quantization_label(model_config);
+  info_.quantization = model_->quantized_to_fp8_at_load() ? "fp8 per tensor, quantized at load time (--quantization fp8)"
+                                                          : quantization_label(model_config);
   info_.load_format = load_format == model::LoadFormat::kDummy ? "dummy" : "safetensors";
   info_.max_model_len = max_model_len;
   info_.num_kv_blocks = scheduler_config.num_blocks;

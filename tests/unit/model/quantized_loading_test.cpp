@@ -215,10 +215,23 @@ TEST(QuantizedLoadingTest, QuantizationFlagIsCheckedAgainstTheCheckpoint) {
   expect_load_error(awq, {"awq", "--quantization"}, base::StatusCode::kInvalidArgument, "gptq");
   expect_load_error(testing::checkpoint_dir("quant/ct-w8a16"), {"compressed-tensors"},
                     base::StatusCode::kInvalidArgument, "fp8");
-  // Online quantization of a bf16 checkpoint is not implemented.
-  auto dense = load(testing::checkpoint_dir("qwen3-tiny"), "fp8");
-  ASSERT_FALSE(dense.ok());
-  EXPECT_EQ(dense.status().code(), base::StatusCode::kUnsupported) << dense.status().to_string();
+  // An unquantized checkpoint is quantized at load time only to fp8 (vLLM's online FP8); other methods are refused.
+  expect_load_error(testing::checkpoint_dir("qwen3-tiny"), {"--quantization awq", "only for fp8"},
+                    base::StatusCode::kUnsupported, "awq");
+}
+
+TEST(QuantizedLoadingTest, OnlineFp8QuantizesTheLinearsOfAnUnquantizedCheckpoint) {
+  const std::string tiny = testing::checkpoint_dir("qwen3-tiny");
+  backend::cpu::CpuBackend backend;
+  ModelOptions options = small_options();
+  auto dense = Model::load(tiny, backend, options);
+  ASSERT_TRUE(dense.ok()) << dense.status().to_string();
+  options.quantization = "fp8";
+  auto fp8 = Model::load(tiny, backend, options);
+  ASSERT_TRUE(fp8.ok()) << fp8.status().to_string();
+  // bf16 Linears (2 bytes an element) become fp8 codes (1 byte) with one scale each; norms and embeddings stay.
+  EXPECT_LT((*fp8)->weight_bytes(), (*dense)->weight_bytes());
+  EXPECT_GT((*fp8)->weight_bytes(), (*dense)->weight_bytes() / 2);
 }
 
 TEST(QuantizedLoadingTest, DummyWeightsForAQuantizedConfigAreDense) {

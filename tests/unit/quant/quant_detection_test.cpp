@@ -107,9 +107,15 @@ TEST(QuantizationFlagTest, AgreesOrExplains) {
   EXPECT_EQ(check_quantization_flag(&ct, "gptq_marlin").code(), base::StatusCode::kInvalidArgument);
   EXPECT_EQ(check_quantization_flag(&gptq, "awq_marlin").code(), base::StatusCode::kInvalidArgument);
 
-  base::Status online = check_quantization_flag(nullptr, "fp8");
+  // vLLM's online quantization of an unquantized checkpoint: fp8 only.
+  EXPECT_TRUE(check_quantization_flag(nullptr, "fp8").ok());
+  EXPECT_TRUE(quantizes_online_to_fp8(nullptr, "fp8"));
+  EXPECT_FALSE(quantizes_online_to_fp8(&fp8, "fp8"));
+  EXPECT_FALSE(quantizes_online_to_fp8(nullptr, ""));
+  base::Status online = check_quantization_flag(nullptr, "awq");
   EXPECT_EQ(online.code(), base::StatusCode::kUnsupported);
   EXPECT_NE(online.message().find("unquantized checkpoint"), std::string::npos) << online.message();
+  EXPECT_NE(online.message().find("only for fp8"), std::string::npos) << online.message();
 
   base::Status unknown = check_quantization_flag(&awq, "awq4");
   EXPECT_EQ(unknown.code(), base::StatusCode::kInvalidArgument);
