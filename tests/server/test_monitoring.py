@@ -58,16 +58,21 @@ def start_bench(url, num_prompts=24):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-# The CPU server's view (no GPU gauges, the CPU summary); on the GPU tools/gpu/check-monitoring.sh checks the same
-# against NVML.
-cpu_only = pytest.mark.skipif(DEVICE != "cpu", reason="expects the CPU server's summary and no GPU gauges")
+# How the server names its device in the summary, the progress lines and /metrics' device label.
+DEVICE_LABEL = "cpu" if DEVICE == "cpu" else "cuda:0"
 
 
-@cpu_only
+def gpu_gauge_labels(samples):
+    """{gpu index: total bytes} of the fovea:gpu_memory_total_bytes series (none on the CPU)."""
+    return {dict(pairs)["gpu"]: value for (name, pairs), value in samples.items()
+            if name == "fovea:gpu_memory_total_bytes"}
+
+
 def test_startup_summary_and_progress(server):
     log = "\n".join(server.log)
-    assert re.search(r"loaded weights \[cpu\] [\d.]+ [GM]iB / [\d.]+ [GM]iB \(\d+%\), \d+ / \d+ tensors", log), log
-    header = [line for line in server.log if "memory on cpu" in line]
+    assert re.search(rf"loaded weights \[{re.escape(DEVICE_LABEL)}\] [\d.]+ [GM]iB / [\d.]+ [GM]iB \(\d+%\), \d+ / \d+ tensors",
+                     log), log
+    header = [line for line in server.log if f"memory on {DEVICE_LABEL}" in line]
     assert header, log
     for part in ("weights", "activations workspace", "CUDA graphs", "KV cache", "free", "total"):
         assert re.search(rf"  {re.escape(part)} +[\d.]+ [GM]iB", log), part
@@ -76,7 +81,7 @@ def test_startup_summary_and_progress(server):
     assert re.search(r"weights +[\d.]+ [GM]iB +[\d.]+ [GM]iB +[+-]\d+ MiB", weights_row), weights_row
     # The summary's numbers are the ones /metrics exports.
     samples = metrics_samples(server.url)
-    kv_bytes = metric_value(samples, "fovea:device_memory_bytes", device="cpu", part="kv_cache")
+    kv_bytes = metric_value(samples, "fovea:device_memory_bytes", device=DEVICE_LABEL, part="kv_cache")
     assert kv_bytes == metric_value(samples, "fovea:kv_cache_total_bytes") > 0
     kv_row = next(line for line in server.log if re.search(r"  KV cache +[\d.]+ [GM]iB", line))
     amount, unit = re.search(r"KV cache +([\d.]+) ([GM]iB)", kv_row).groups()
@@ -84,8 +89,7 @@ def test_startup_summary_and_progress(server):
     assert float(amount) == pytest.approx(kv_bytes / scale, abs=0.006)
 
 
-@cpu_only
-def test_metrics_kv_gauges_and_no_gpu_gauges_on_cpu(server):
+def test_metrics_kv_gauges_and_gpu_gauges_only_on_a_gpu(server):
     text = requests.get(server.url + "/metrics", timeout=10).text
     samples = metrics_samples(server.url)
     blocks = metric_value(samples, "fovea:kv_cache_total_blocks")
@@ -93,7 +97,11 @@ def test_metrics_kv_gauges_and_no_gpu_gauges_on_cpu(server):
     assert metric_value(samples, "fovea:kv_cache_total_tokens") == blocks * 16
     assert metric_value(samples, "vllm:cache_config_info", num_gpu_blocks=str(int(blocks))) == 1.0
     assert "# TYPE fovea:gpu_memory_used_bytes gauge" in text
-    assert not any(name.startswith("fovea:gpu_") for name, _ in samples)
+    if DEVICE == "cpu":
+        assert not any(name.startswith("fovea:gpu_") for name, _ in samples)
+    else:
+        assert set(gpu_gauge_labels(samples)) == {"0"}
+        assert metric_value(samples, "fovea:gpu_memory_used_bytes", gpu="0") > 0
 
 
 def read_pty_until(fd, proc, predicate, timeout_s):
@@ -141,7 +149,6 @@ def test_top_in_a_terminal_under_bench_load(server):
     assert bench.returncode == 0, bench_output
 
 
-@cpu_only
 def test_top_once_json_matches_metrics(server):
     bench = start_bench(server.url, num_prompts=8)
     assert bench.wait(timeout=300) == 0, bench.stdout.read()
@@ -158,11 +165,13 @@ def test_top_once_json_matches_metrics(server):
     assert snapshot["totals"]["prompt_tokens"] == metric_value(samples, "vllm:prompt_tokens_total") > 0
     assert snapshot["totals"]["generation_tokens"] == metric_value(samples, "vllm:generation_tokens_total") > 0
     assert snapshot["totals"]["prefix_cache_queries"] == metric_value(samples, "vllm:prefix_cache_queries_total")
-    assert snapshot["gpus"] == []
+    # Used memory, utilisation and temperature move between scrapes; the cards and their totals do not.
+    assert {gpu["gpu"]: gpu["memory_total_bytes"] for gpu in snapshot["gpus"]} == gpu_gauge_labels(samples)
+    assert bool(snapshot["gpus"]) == (DEVICE != "cpu")
     memory = snapshot["memory"][0]
-    assert memory["device"] == "cpu"
+    assert memory["device"] == DEVICE_LABEL
     for part, value in memory["bytes"].items():
-        assert value == metric_value(samples, "fovea:device_memory_bytes", device="cpu", part=part)
+        assert value == metric_value(samples, "fovea:device_memory_bytes", device=DEVICE_LABEL, part=part)
     assert snapshot["window_s"] > 0
 
 
