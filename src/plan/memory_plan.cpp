@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "io/tensor_parallel_layout.h"
 #include "io/vision_step_budget.h"
 
 namespace fovea::plan {
@@ -153,7 +154,11 @@ base::Result<MemoryPlan> compute_memory_plan(const PlanInputs& inputs, const Wei
   FOVEA_ASSIGN_OR_RETURN(plan.kv_shape,
                          kv_cache_shape(config.text_config, element_bytes, tp, options.block_size_tokens));
 
-  // Weights.
+  // Weights. The loader's split rule decides first which sizes shard at all, so the plan refuses exactly what
+  // loading would refuse, with the same message.
+  FOVEA_RETURN_IF_ERROR(
+      io::TensorParallelLayout::create(config, static_cast<int>(tp), options.mm_encoder_tp_mode == EncoderTpMode::kWeights)
+          .status());
   const std::vector<ModuleSpec> modules = model_modules(config);
   FOVEA_ASSIGN_OR_RETURN(WeightBudget budget, weight_budget(modules, rules, tp, options.mm_encoder_tp_mode));
   ComponentBytes per_gpu_weights = budget.per_gpu;

@@ -70,8 +70,11 @@ base::Result<WeightBudget> weight_budget(const std::vector<ModuleSpec>& modules,
         break;
       }
       case ParallelStyle::kVocab: {
+        // vLLM pads the vocabulary to 64 rows and then needs it to divide evenly (io::TensorParallelLayout, which
+        // the loader uses, refuses the same sizes).
         const int64_t padded = (out_features + kVocabPaddingRows - 1) / kVocabPaddingRows * kVocabPaddingRows;
-        out_features = (padded + tp - 1) / tp;
+        if (padded % tp != 0) return not_divisible(module, tp, "padded vocabulary", padded);
+        out_features = padded / tp;
         break;
       }
     }

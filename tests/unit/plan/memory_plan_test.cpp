@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "io/tensor_parallel_layout.h"
 #include "io/vision_step_budget.h"
 #include "plan/plan_report.h"
 #include "plan/plan_suggestions.h"
@@ -193,6 +194,18 @@ TEST(MemoryPlan, WeightsAloneTooLarge) {
   EXPECT_NE(find_suggestion(plan, "tensor_parallel_size"), nullptr);
   EXPECT_NE(find_suggestion(plan, "weight_format"), nullptr);
   EXPECT_EQ(find_suggestion(plan, "max_model_len"), nullptr);
+}
+
+TEST(MemoryPlan, RefusesTheTensorParallelSizesTheLoaderRefuses) {
+  PlanInputs inputs = testing::inputs_for(testing::kBf16, "4090");
+  inputs.options.tensor_parallel_size = 2;
+  inputs.config.text_config.intermediate_size += 1;  // an MLP width that two ranks cannot split
+  base::Result<MemoryPlan> plan = plan_memory(inputs);
+  ASSERT_FALSE(plan.ok());
+  base::Result<io::TensorParallelLayout> layout = io::TensorParallelLayout::create(inputs.config, 2);
+  ASSERT_FALSE(layout.ok());
+  EXPECT_EQ(plan.status().message(), layout.status().message());
+  EXPECT_NE(plan.status().message().find("intermediate_size"), std::string::npos) << plan.status().message();
 }
 
 TEST(MemoryPlan, UtilizationSuggestionIsTheSmallestThatFits) {
