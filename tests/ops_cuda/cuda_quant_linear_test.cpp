@@ -2,7 +2,9 @@
 // reference on random codes, scales, zero points and act-order permutations: the GEMV at decode sizes (with and
 // without split-K, two passes past 8 rows), dequantise + cuBLASLt at prefill sizes, groups 32/64/128, per channel,
 // per tensor and 128x128 fp8 blocks, sizes off every tile and word, unaligned int8 rows, scales that are and are not
-// exact in the dequant dtype, bias dtypes; plus refusals, a bad column order, and no scratch growth in a warm loop.
+// exact in the dequant dtype, bias dtypes; the int4 tensor-core path (bf16 x, groups of 128) at 1..512 rows in the
+// symmetric (compressed-tensors), zero-point (AWQ) and act-order (GPTQ) forms, and its dequantisation bit for bit;
+// plus refusals, a bad column order, and no scratch growth in a warm loop.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -31,6 +33,7 @@ struct QuantCase {
   std::optional<DType> bias_dtype = std::nullopt;
   bool exact_scales = true;      // scales representable in the dequant dtype, as checkpoints store them
   int64_t code_row_padding = 0;  // int8/fp8: bytes after each row of codes (odd: rows not word-aligned)
+  int64_t x_row_padding = 3;     // elements after each x row (3: the int4 tensor-core path gathers x first)
 };
 
 // fp32 sums and one rounding against the fp64 reference (the dense linear's bounds for one rounding).
@@ -143,7 +146,7 @@ class CudaQuantLinearTest : public CudaOpsTest {
 
   void run(const QuantCase& c) {
     const HostWeight weight = random_weight(c);
-    GuardedTensor x = random(c.x_dtype, {c.rows, c.in}, -1.0f, 1.0f, 3);
+    GuardedTensor x = random(c.x_dtype, {c.rows, c.in}, -1.0f, 1.0f, c.x_row_padding);
     GuardedTensor bias = random(c.bias_dtype.value_or(DType::kBF16), {c.out});
     check(
         "quant_linear", describe(c), c.x_dtype, {c.rows, c.out}, quant_nmse(c.x_dtype),
@@ -209,6 +212,51 @@ TEST_F(CudaQuantLinearTest, Fp8ChannelTensorAndBlocks) {
   run({kFp8, 8, 1000, 300, 128, 128, false, false, DType::kBF16, DType::kBF16});
   run({kFp8, 300, 640, 384, 128, 128, false, false, DType::kBF16, DType::kBF16, DType::kF32});
   run({kFp8, 1, 301, 50, 128, 128, false, false, DType::kF32, DType::kBF16, std::nullopt, true, 1});
+}
+
+// The int4 tensor-core kernel (bf16 x, K and group multiples of 128) at every pass size: 1..64 rows in one launch
+// (1, 2, 4 or 8 token fragments), 65..128 in two passes, past that dequantise + cuBLASLt with the 16-byte
+// dequantisation.
+// N off every 64/128-row block; K split or not. Same NMSE bound as the GEMV: fp32 sums (tensor-core products of
+// bf16 values are exact), one rounding to bf16.
+TEST_F(CudaQuantLinearTest, Int4TensorCoresAtEveryPassSize) {
+  const DType bf16 = DType::kBF16;
+  for (int64_t rows : {1, 3, 8, 9, 16, 17, 32, 33, 64, 65, 128, 129, 512}) {
+    // compressed-tensors pack-quantized symmetric, x rows 16-byte aligned (no gather)
+    run({kInt4, rows, 512, 200, 128, 1, false, false, bf16, bf16, std::nullopt, true, 0, 0});
+    // AWQ: zero points, bf16 bias
+    run({kInt4, rows, 1024, 136, 128, 1, true, false, bf16, bf16, bf16, true, 0, 8});
+    // GPTQ act-order with zero points, f32 bias (x gathered through column_order)
+    run({kInt4, rows, 384, 72, 128, 1, true, true, bf16, bf16, DType::kF32});
+  }
+}
+
+TEST_F(CudaQuantLinearTest, Int4TensorCoresGroupsSplitsAndInexactScales) {
+  const DType bf16 = DType::kBF16;
+  for (int64_t rows : {1, 17, 64}) {
+    run({kInt4, rows, 1024, 96, 256, 1, true, false, bf16, bf16, std::nullopt, true, 0, 0});  // group 256
+    run({kInt4, rows, 640, 130, 0, 1, false, false, bf16, bf16, bf16, true, 0, 0});           // per channel
+    run({kInt4, rows, 8192, 48, 128, 1, true, false, bf16, bf16, std::nullopt, true, 0, 0});  // split K
+    run({kInt4, rows, 256, 33, 128, 1, true, false, bf16, bf16, std::nullopt, false, 0, 0});  // f32 scales
+  }
+}
+
+// One-hot x rows pick single weights: y = dequant(W)[n, k] with no sum to round, so the tensor-core path's
+// dequantisation (and its nibble / x permutation) must equal the CPU's bit for bit.
+TEST_F(CudaQuantLinearTest, Int4TensorCoresDequantiseBitForBit) {
+  for (bool zeros : {false, true}) {
+    for (int64_t rows : {16, 64}) {
+      const QuantCase c{kInt4, rows, 256, 130, 128, 1, zeros, false, DType::kBF16, DType::kBF16};
+      const HostWeight weight = random_weight(c);
+      GuardedTensor x = make(DType::kBF16, {rows, c.in});
+      std::vector<float> one_hot(static_cast<size_t>(rows * c.in), 0.0f);
+      for (int64_t row = 0; row < rows; ++row) one_hot[static_cast<size_t>(row * c.in + (row * 37) % c.in)] = 1.0f;
+      x.fill(one_hot);
+      check("quant_linear", describe(c) + " one-hot", DType::kBF16, {rows, c.out}, 0.0, [&](Side& s, const Tensor& y) {
+        return s.ops().linear(s.stream(), s(x.view()), weight.on(s), nullptr, y);
+      });
+    }
+  }
 }
 
 TEST_F(CudaQuantLinearTest, BadWeightsAreRefused) {

@@ -1,13 +1,15 @@
-// Quantized linear on a CUDA card: validation, the GEMV passes for decode-size batches (split over K when the rows
-// alone leave the card idle), and for larger batches weight tiles dequantised into scratch and multiplied by
-// cuBLASLt (or the SIMT kernel where cuBLASLt has no algorithm).
+// Quantized linear on a CUDA card: validation, the int4 tensor-core passes or the GEMV passes for decode-size
+// batches (split over K when the rows alone leave the card idle), and for larger batches weight tiles dequantised
+// into scratch and multiplied by cuBLASLt (or the SIMT kernel where cuBLASLt has no algorithm).
 #include "backend/cuda/quant_linear.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/device_views.h"
+#include "backend/cuda/int4_mma_kernels.h"
 #include "backend/cuda/kernel_launch.h"
 #include "backend/cuda/quant_kernels.h"
 #include "backend/op_checks.h"
@@ -27,6 +29,10 @@ constexpr int kMaxSplits = 16;
 
 int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+std::atomic<bool> int4_tensor_cores{true};
+
+bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer) % 16 == 0; }
 
 DType code_dtype(WeightFormat format) {
   switch (format) {
@@ -198,6 +204,99 @@ base::Status run_gemv(CudaStream& stream, int num_sms, const Tensor& x, const We
   return base::Status();
 }
 
+// The int4 tensor-core kernel reads the codes as they are: int4 with bf16 x and bf16 dequant, one scale row per
+// weight row, K and the group a multiple of 128, code rows 16-byte aligned.
+bool int4_mma_applies(const Tensor& x, const Weight& w) {
+  const QuantParams& q = w.quant;
+  return int4_tensor_cores.load(std::memory_order_relaxed) && w.format == WeightFormat::kInt4 &&
+         x.dtype == DType::kBF16 && q.dequant_dtype == DType::kBF16 && q.scale_block_rows == 1 &&
+         q.in_features % kInt4MmaTileK == 0 && q.group_size % kInt4MmaTileK == 0 &&
+         aligned16(device_address(w.values)) && w.values.stride_rows() % 4 == 0;
+}
+
+struct Int4MmaSplit {
+  int num_splits = 1;
+  int64_t tiles_per_split = 0;
+};
+
+// Splits K when the row blocks alone give fewer than ~3 blocks per multiprocessor, as long as the partial sums
+// (written and read once) stay under the code bytes.
+Int4MmaSplit int4_mma_split(int num_sms, int64_t pass_rows, int64_t num_out, int64_t num_in) {
+  const int64_t num_tiles = num_in / kInt4MmaTileK;
+  const int64_t row_blocks = ceil_div(num_out, int4_mma_block_rows(static_cast<int>(pass_rows)));
+  const int64_t target_blocks = 3 * static_cast<int64_t>(num_sms);
+  int64_t num_splits = 1;
+  if (row_blocks < target_blocks) {
+    const int64_t code_bytes = num_out * num_in / 2;
+    const int64_t by_traffic = std::max<int64_t>(1, code_bytes / (2 * pass_rows * num_out * 4));
+    num_splits = std::min<int64_t>({ceil_div(target_blocks, row_blocks), num_tiles, by_traffic, 65535});
+  }
+  Int4MmaSplit split;
+  split.tiles_per_split = ceil_div(num_tiles, num_splits);
+  split.num_splits = static_cast<int>(ceil_div(num_tiles, split.tiles_per_split));
+  return split;
+}
+
+base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, const Weight& w, const Tensor* bias,
+                          const Tensor& y) {
+  const QuantParams& q = w.quant;
+  const int64_t num_rows = x.dim(0);
+  const int64_t num_out = w.out_features();
+  const int64_t num_in = w.in_features();
+  const bool gather = q.has_column_order() || !aligned16(device_address(x)) || x.stride_rows() % 8 != 0;
+  const int64_t first_pass = std::min<int64_t>(num_rows, kInt4MmaMaxRows);
+  const int64_t last_pass = num_rows % kInt4MmaMaxRows == 0 ? first_pass : num_rows % kInt4MmaMaxRows;
+  int64_t partial_bytes = 0;
+  for (const int64_t pass_rows : {first_pass, last_pass}) {
+    const Int4MmaSplit split = int4_mma_split(num_sms, pass_rows, num_out, num_in);
+    if (split.num_splits > 1) partial_bytes = std::max(partial_bytes, split.num_splits * pass_rows * num_out * 4);
+  }
+  const int64_t gathered_bytes = gather ? round_up(num_rows * num_in * 2, 256) : 0;
+  const int64_t fragment_bytes = round_up(int4_mma_fragment_bytes(static_cast<int>(first_pass), num_in), 256);
+  FOVEA_ASSIGN_OR_RETURN(void* scratch,
+                         stream.scratch(static_cast<size_t>(gathered_bytes + fragment_bytes + partial_bytes)));
+  Int4MmaArgs args;
+  args.codes = device_pointer<const uint32_t>(w.values);
+  args.code_stride_words = w.values.stride_rows();
+  args.scales = device_pointer<const float>(q.scales);
+  args.scale_stride = q.scales.stride_rows();
+  if (q.has_zeros()) {
+    args.zeros = device_pointer<const uint8_t>(q.zeros);
+    args.zero_stride = q.zeros.stride_rows();
+  }
+  args.tiles_per_group = q.group_size / kInt4MmaTileK;
+  const char* x_base = static_cast<const char*>(device_address(x));
+  args.x_stride = x.stride_rows();
+  if (gather) {
+    const DeviceView gathered{scratch, ElemType::kBF16, num_rows, num_in, num_in};
+    const int32_t* order = q.has_column_order() ? device_pointer<const int32_t>(q.column_order) : nullptr;
+    FOVEA_RETURN_IF_ERROR(cuda_status(launch_quant_gather_x(device_view(x), order, gathered, stream.handle()),
+                                      "quantized linear (x)"));
+    x_base = static_cast<const char*>(scratch);
+    args.x_stride = num_in;
+  }
+  args.y_stride = y.stride_rows();
+  args.bias = bias_at(bias, 0);
+  args.bias_type = bias != nullptr ? elem_type(bias->dtype) : ElemType::kF32;
+  args.n = num_out;
+  args.num_tiles = num_in / kInt4MmaTileK;
+  args.x_fragments = reinterpret_cast<uint4*>(static_cast<char*>(scratch) + gathered_bytes);
+  args.partial = partial_bytes > 0
+                     ? reinterpret_cast<float*>(static_cast<char*>(scratch) + gathered_bytes + fragment_bytes)
+                     : nullptr;
+  for (int64_t row_begin = 0; row_begin < num_rows; row_begin += kInt4MmaMaxRows) {
+    const int64_t pass_rows = std::min<int64_t>(kInt4MmaMaxRows, num_rows - row_begin);
+    const Int4MmaSplit split = int4_mma_split(num_sms, pass_rows, num_out, num_in);
+    args.m = static_cast<int>(pass_rows);
+    args.num_splits = split.num_splits;
+    args.tiles_per_split = split.tiles_per_split;
+    args.x = x_base + row_begin * args.x_stride * 2;
+    args.y = static_cast<char*>(device_address(y)) + row_begin * args.y_stride * 2;
+    FOVEA_RETURN_IF_ERROR(cuda_status(launch_int4_mma(args, stream.handle()), "quantized linear (int4 mma)"));
+  }
+  return base::Status();
+}
+
 // cuBLASLt operand dtype that holds both x and the dequantised weights exactly.
 DType gemm_dtype(DType x_dtype, DType dequant_dtype) {
   if (x_dtype != DType::kF32 && x_dtype == dequant_dtype) return x_dtype;
@@ -214,6 +313,11 @@ base::Status run_gemm(CudaStream& stream, CublasLtGemm& gemm, const Tensor& x, c
   const int64_t operand_bytes = tensor::dtype_size_bytes(operand);
   const int64_t padded_in = round_up(num_in, 8);  // 16-byte aligned operand rows
   const bool gather_x = w.quant.has_column_order() || operand != x.dtype;
+  // 16-byte int4 -> bf16 dequantisation: whole 32-column units inside one group, 16-byte aligned rows.
+  const bool fast_dequant = int4_tensor_cores.load(std::memory_order_relaxed) && w.format == WeightFormat::kInt4 &&
+                            operand == DType::kBF16 && w.quant.scale_block_rows == 1 && num_in % 32 == 0 &&
+                            w.quant.group_size % 32 == 0 && aligned16(weight.values) &&
+                            weight.row_stride_bytes % 16 == 0;
   // cuBLASLt writes y itself unless an fp32 product needs our epilogue: a bias into a 16-bit y (its epilogue would
   // round twice), or f32 operands with a 16-bit y.
   const bool direct = bias == nullptr ? (operand != DType::kF32 || y.dtype == DType::kF32)
@@ -244,8 +348,26 @@ base::Status run_gemm(CudaStream& stream, CublasLtGemm& gemm, const Tensor& x, c
     for (int64_t n_begin = 0; n_begin < num_out; n_begin += tile_rows) {
       const int64_t cols = std::min(tile_rows, num_out - n_begin);
       const DeviceView tile{base + tile_offset, operand_type, cols, num_in, padded_in};
-      FOVEA_RETURN_IF_ERROR(cuda_status(launch_quant_dequantize(weight, n_begin, tile, stream.handle()),
-                                        "quantized linear (dequantise)"));
+      if (fast_dequant) {
+        Int4DequantArgs dequant;
+        dequant.codes = reinterpret_cast<const uint32_t*>(weight.values);
+        dequant.code_stride_words = weight.row_stride_bytes / 4;
+        dequant.scales = weight.scales;
+        dequant.scale_stride = weight.scale_stride;
+        dequant.zeros = weight.zeros;
+        dequant.zero_stride = weight.zero_stride;
+        dequant.group_size = weight.group_size;
+        dequant.k = num_in;
+        dequant.row_begin = n_begin;
+        dequant.out_rows = cols;
+        dequant.out = tile.data;
+        dequant.out_stride = padded_in;
+        FOVEA_RETURN_IF_ERROR(cuda_status(launch_int4_dequantize_bf16(dequant, stream.handle()),
+                                          "quantized linear (dequantise)"));
+      } else {
+        FOVEA_RETURN_IF_ERROR(cuda_status(launch_quant_dequantize(weight, n_begin, tile, stream.handle()),
+                                          "quantized linear (dequantise)"));
+      }
       LinearArgs args;
       args.x = x_rows;
       args.w = tile;
@@ -305,8 +427,11 @@ base::Status quantized_linear(CudaStream& stream, CublasLtGemm& gemm, int num_sm
     args.n = w.out_features();
     return cuda_status(launch_linear_epilogue(args, nullptr, stream.handle()), "quantized linear (bias only)");
   }
+  if (x.dim(0) <= kInt4MmaLinearRows && int4_mma_applies(x, w)) return run_int4_mma(stream, num_sms, x, w, bias, y);
   if (x.dim(0) <= kQuantGemvPassRows) return run_gemv(stream, num_sms, x, w, bias, y);
   return run_gemm(stream, gemm, x, w, bias, y);
 }
+
+void set_int4_tensor_cores(bool enabled) { int4_tensor_cores.store(enabled, std::memory_order_relaxed); }
 
 }  // namespace fovea::backend::cuda

@@ -1,7 +1,8 @@
 // Ops::linear for quantized Weights (int4 / int8 / fp8, docs/QUANT.md) on a CUDA card: host validation (the CPU's
-// refusals, except column_order values, which live on the device), then the fused dequantising GEMV for up to
-// kQuantGemvPassRows x rows, or for more rows weight tiles dequantised into stream scratch and multiplied by
-// cuBLASLt. CudaOps::linear hands every non-dense Weight here. Must not contain kernels or memory management.
+// refusals, except column_order values, which live on the device), then for int4 with bf16 x and bf16 dequant the
+// tensor-core kernel up to kInt4MmaLinearRows x rows, else the fused dequantising GEMV up to kQuantGemvPassRows rows,
+// or for more rows weight tiles dequantised into stream scratch and multiplied by cuBLASLt. CudaOps::linear hands
+// every non-dense Weight here. Must not contain kernels or memory management.
 #pragma once
 
 #include "backend/cuda/cublaslt_gemm.h"
@@ -15,6 +16,14 @@ namespace fovea::backend::cuda {
 
 // x rows up to which the GEMV (one launch per 8 rows, each reading the codes once) beats dequantise + GEMM.
 constexpr int64_t kQuantGemvPassRows = 16;
+
+// x rows up to which the int4 tensor-core kernel (one launch per 64 rows, each reading the codes once) beats
+// dequantise + cuBLASLt over a 32B layer's Linears (H100, docs/CUDA.md: 2 passes win at 128 rows, 4 lose at 256).
+constexpr int64_t kInt4MmaLinearRows = 128;
+
+// Turns the int4 tensor-core kernel and its 16-byte dequantisation off (true by default), so that the timing test
+// can time the older kernels beside them. Process-wide; not for serving.
+void set_int4_tensor_cores(bool enabled);
 
 // y = x · dequant(W)ᵀ (+ bias): each weight rounded to its dequant dtype as the CPU reference does, fp32 sums,
 // one rounding to y's dtype. Enqueues on `stream`; never synchronises.

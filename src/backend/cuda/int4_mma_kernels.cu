@@ -1,0 +1,356 @@
+// int4 W4A16 kernels on tensor cores (mma.sync m16n8k16 bf16, sm_80+, nothing sm_90-only). The weight is the A
+// operand (16 output rows a fragment) and x the B operand (8 tokens a fragment), so decode batches of 1..64 rows
+// waste no tensor-core rows on padding tokens beyond the next multiple of 8. A thread's 16-byte load of one weight
+// row gives 32 packed columns; their order inside a k16 step is free (a dot product), so each nibble pair (j, j+4)
+// of a word becomes one bf16x2 register with the exponent trick, and x is first written in that same permuted
+// fragment order (a small kernel), then staged in shared memory with cp.async, double-buffered. Dequantisation is the
+// CPU's bit for bit: (128 + u) - (128 + z) is exact in bf16 and the bf16 product with a bf16-exact scale rounds once;
+// other scales and zero points take the element formula. Must not contain validation or scratch management.
+#include <cuda_bf16.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "backend/cuda/device_math.cuh"
+#include "backend/cuda/int4_mma_kernels.h"
+
+namespace fovea::backend::cuda {
+namespace {
+
+constexpr int kThreads = 128;  // 4 warps, each owning RT row fragments of 16 rows over the block's k range
+constexpr int kWarps = kThreads / 32;
+constexpr int kBufferUint4 = 1024;  // 16 KiB of staged x fragments per buffer (two buffers: copy while computing)
+
+template <int NF>
+constexpr int kRowFragments = NF <= 2 ? 1 : 2;  // RT: more row fragments reuse each staged x fragment more
+
+template <int NF>
+constexpr int kStages = NF <= 2 ? 4 : 2;  // k tiles of codes in flight per warp (registers)
+
+__device__ __forceinline__ uint32_t bf16x2_bits(__nv_bfloat162 value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+
+__device__ __forceinline__ __nv_bfloat162 bf16x2_of(uint32_t bits) {
+  __nv_bfloat162 value;
+  memcpy(&value, &bits, sizeof(bits));
+  return value;
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void cp_async16(void* shared, const void* global) {
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(shared));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(address), "l"(global));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+
+// How one (row, group) dequantises: the packed bf16x2 path when it rounds exactly like the element formula.
+struct GroupParams {
+  float scale = 0.0f;
+  int zero = 8;
+};
+
+// Nibble pairs (j, j + 4), j = 0..3, of one word as bf16x2 registers: out[j] = (w[j], w[j + 4]) with
+// w[i] = round_bf16((u_i - zero) * scale).
+__device__ __forceinline__ void dequantize_word(uint32_t word, const GroupParams& p, uint32_t (&out)[4]) {
+  const float scale_bf16 = __bfloat162float(__float2bfloat16_rn(p.scale));
+  if (scale_bf16 == p.scale && p.zero <= 128) {
+    const __nv_bfloat162 offset = __float2bfloat162_rn(128.0f + static_cast<float>(p.zero));
+    const __nv_bfloat162 scale2 = __float2bfloat162_rn(p.scale);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const uint32_t biased = ((word >> (4 * j)) & 0x000f000fu) | 0x43004300u;
+      out[j] = bf16x2_bits(__hmul2(__hsub2(bf16x2_of(biased), offset), scale2));
+    }
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int low = static_cast<int>((word >> (4 * j)) & 0xfu) - p.zero;
+    const int high = static_cast<int>((word >> (4 * j + 16)) & 0xfu) - p.zero;
+    out[j] = bf16x2_bits(__floats2bfloat162_rn(__fmul_rn(static_cast<float>(low), p.scale),
+                                               __fmul_rn(static_cast<float>(high), p.scale)));
+  }
+}
+
+// Eight bf16 x values x0..x7 (four words) reordered to the weight's nibble pairs: (x0,x4) (x1,x5) (x2,x6) (x3,x7).
+__device__ __forceinline__ uint4 pair_nibble_order(uint4 v) {
+  uint4 out;
+  out.x = __byte_perm(v.x, v.z, 0x5410);
+  out.y = __byte_perm(v.x, v.z, 0x7632);
+  out.z = __byte_perm(v.y, v.w, 0x5410);
+  out.w = __byte_perm(v.y, v.w, 0x7632);
+  return out;
+}
+
+// The codes, scales and zero points of one k tile of a warp's rows: [RT][2] = (row fragment, row g / g + 8).
+template <int RT>
+struct TileCodes {
+  uint4 codes[RT][2];
+  GroupParams params[RT][2];
+};
+
+template <int RT>
+__device__ __forceinline__ void load_tile(const Int4MmaArgs& a, const int64_t (&rows)[RT][2], int t, int64_t tile,
+                                          TileCodes<RT>& out) {
+  const int64_t group = tile / a.tiles_per_group;
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t row = rows[rt][h];
+      out.codes[rt][h] = __ldg(reinterpret_cast<const uint4*>(a.codes + row * a.code_stride_words) + tile * 4 + t);
+      out.params[rt][h].scale = __ldg(a.scales + row * a.scale_stride + group);
+      out.params[rt][h].zero = a.zeros != nullptr ? static_cast<int>(__ldg(a.zeros + row * a.zero_stride + group)) : 8;
+    }
+  }
+}
+
+__device__ __forceinline__ uint32_t word_of(const uint4& v, int idx) {
+  return idx == 0 ? v.x : idx == 1 ? v.y : idx == 2 ? v.z : v.w;
+}
+
+// The mma work of one k tile: 4 words per thread, each two k16 steps, against the staged x of local tile `local`.
+template <int NF, int RT>
+__device__ __forceinline__ void compute_tile(const TileCodes<RT>& tile, const uint4* x_staged, int local, int lane,
+                                             float (&acc)[RT][NF][4]) {
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    uint4 xb[NF];
+#pragma unroll
+    for (int f = 0; f < NF; ++f) xb[f] = x_staged[((local * 4 + w) * NF + f) * 32 + lane];
+#pragma unroll
+    for (int rt = 0; rt < RT; ++rt) {
+      uint32_t top[4];
+      uint32_t bottom[4];
+      dequantize_word(word_of(tile.codes[rt][0], w), tile.params[rt][0], top);
+      dequantize_word(word_of(tile.codes[rt][1], w), tile.params[rt][1], bottom);
+#pragma unroll
+      for (int f = 0; f < NF; ++f) {
+        mma_bf16(acc[rt][f], top[0], bottom[0], top[1], bottom[1], xb[f].x, xb[f].y);
+        mma_bf16(acc[rt][f], top[2], bottom[2], top[3], bottom[3], xb[f].z, xb[f].w);
+      }
+    }
+  }
+}
+
+// x in mma B-fragment order, zeros for tokens >= m: entry ((tile * 4 + w) * nf + f) * 32 + lane holds token
+// 8f + lane / 4, columns tile * 128 + 32 (lane % 4) + 8w .. + 7 in the weight's nibble-pair order. The main kernel
+// then stages it with plain 16-byte asynchronous copies (no registers, no latency chain before the mma work).
+__global__ void int4_x_fragments_kernel(Int4MmaArgs a, int nf) {
+  const auto* x = static_cast<const __nv_bfloat16*>(a.x);
+  const int64_t total = a.num_tiles * 128 * nf;
+  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int lane = static_cast<int>(idx % 32);
+    const int f = static_cast<int>((idx / 32) % nf);
+    const int w = static_cast<int>((idx / (32 * nf)) % 4);
+    const int64_t tile = idx / (128 * nf);
+    const int token = 8 * f + lane / 4;
+    uint4 value = make_uint4(0u, 0u, 0u, 0u);
+    if (token < a.m) {
+      const int64_t col = tile * kInt4MmaTileK + 32 * (lane % 4) + 8 * w;
+      value = pair_nibble_order(__ldg(reinterpret_cast<const uint4*>(x + token * a.x_stride + col)));
+    }
+    a.x_fragments[idx] = value;
+  }
+}
+
+template <int NF>
+__global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
+  constexpr int RT = kRowFragments<NF>;
+  constexpr int S = kStages<NF>;
+  constexpr int kChunkTiles = kBufferUint4 / (128 * NF);
+  __shared__ uint4 x_staged[2 * kBufferUint4];
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const int warp = static_cast<int>(threadIdx.x / 32);
+  const int g = lane / 4;
+  const int t = lane % 4;
+  const int64_t warp_row = static_cast<int64_t>(blockIdx.x) * (kWarps * RT * 16) + warp * RT * 16;
+  int64_t rows[RT][2];  // rows this thread loads, clamped into the weight (their results are not stored)
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t row = warp_row + 16 * rt + g + 8 * h;
+      rows[rt][h] = row < a.n ? row : a.n - 1;
+    }
+  }
+  const int64_t tile_begin = static_cast<int64_t>(blockIdx.y) * a.tiles_per_split;
+  const int64_t tile_end = tile_begin + a.tiles_per_split < a.num_tiles ? tile_begin + a.tiles_per_split : a.num_tiles;
+  float acc[RT][NF][4];
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int f = 0; f < NF; ++f) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[rt][f][i] = 0.0f;
+    }
+  }
+  TileCodes<RT> stages[S];
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    if (tile_begin + s < tile_end) load_tile<RT>(a, rows, t, tile_begin + s, stages[s]);
+  }
+  // x chunks of kChunkTiles k tiles, double-buffered: chunk c + 1 is copied while chunk c is multiplied.
+  const auto issue_chunk = [&](int64_t first_tile, int buffer) {
+    const int64_t left = tile_end - first_tile;
+    const int count = static_cast<int>(left < kChunkTiles ? left : kChunkTiles) * 128 * NF;
+    const uint4* source = a.x_fragments + first_tile * 128 * NF;
+    uint4* target = x_staged + buffer * kBufferUint4;
+    for (int idx = static_cast<int>(threadIdx.x); idx < count; idx += kThreads) cp_async16(target + idx, source + idx);
+    cp_async_commit();
+  };
+  issue_chunk(tile_begin, 0);
+  int buffer = 1;  // the buffer of the chunk being multiplied; flips to 0 at the first chunk
+  int64_t chunk_begin = tile_begin;
+  for (int64_t tile = tile_begin; tile < tile_end; tile += S) {
+#pragma unroll
+    for (int s = 0; s < S; ++s) {
+      const int64_t current = tile + s;
+      if (current >= tile_end) break;
+      if ((current - tile_begin) % kChunkTiles == 0) {  // uniform over the block
+        chunk_begin = current;
+        buffer ^= 1;
+        cp_async_wait_all();  // this thread's copies of this chunk (the only ones in flight) landed
+        __syncthreads();      // everyone's landed, and every warp is done with the other buffer
+        if (current + kChunkTiles < tile_end) issue_chunk(current + kChunkTiles, buffer ^ 1);
+      }
+      compute_tile<NF, RT>(stages[s], x_staged + buffer * kBufferUint4, static_cast<int>(current - chunk_begin), lane,
+                           acc);
+      if (current + S < tile_end) load_tile<RT>(a, rows, t, current + S, stages[s]);
+    }
+  }
+  // acc[rt][f] = (row g, tokens 2t, 2t + 1), (row g + 8, tokens 2t, 2t + 1) of fragment (rt, f).
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int f = 0; f < NF; ++f) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int64_t row = warp_row + 16 * rt + g + 8 * (i / 2);
+        const int token = 8 * f + 2 * t + i % 2;
+        if (row >= a.n || token >= a.m) continue;
+        const float total = acc[rt][f][i];
+        if (a.num_splits > 1) {
+          a.partial[(static_cast<int64_t>(blockIdx.y) * a.m + token) * a.n + row] = total;
+        } else {
+          const float value = a.bias != nullptr ? __fadd_rn(total, load_elem(a.bias, row, a.bias_type)) : total;
+          static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+        }
+      }
+    }
+  }
+}
+
+// y[m, n] = sum over splits (in split order) of partial[s, m, n] (+ bias), one rounding to bf16.
+__global__ void int4_mma_reduce_kernel(Int4MmaArgs a) {
+  const int64_t total = a.m * a.n;
+  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t token = idx / a.n;
+    const int64_t row = idx % a.n;
+    float value = 0.0f;
+    for (int split = 0; split < a.num_splits; ++split) value += a.partial[(split * a.m + token) * a.n + row];
+    if (a.bias != nullptr) value = __fadd_rn(value, load_elem(a.bias, row, a.bias_type));
+    static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+  }
+}
+
+// One thread per 32 packed columns of one row: a 16-byte code load, four 16-byte bf16 stores in column order.
+__global__ void int4_dequantize_bf16_kernel(Int4DequantArgs a) {
+  const int64_t units_per_row = a.k / 32;
+  const int64_t total = a.out_rows * units_per_row;
+  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t r = idx / units_per_row;
+    const int64_t unit = idx % units_per_row;
+    const int64_t row = a.row_begin + r;
+    const int64_t group = unit * 32 / a.group_size;
+    GroupParams p;
+    p.scale = a.scales[row * a.scale_stride + group];
+    p.zero = a.zeros != nullptr ? static_cast<int>(a.zeros[row * a.zero_stride + group]) : 8;
+    const uint4 codes = __ldg(reinterpret_cast<const uint4*>(a.codes + row * a.code_stride_words) + unit);
+    uint4* out = reinterpret_cast<uint4*>(static_cast<__nv_bfloat16*>(a.out) + r * a.out_stride + unit * 32);
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      uint32_t pairs[4];  // (c0,c4) (c1,c5) (c2,c6) (c3,c7)
+      dequantize_word(word_of(codes, w), p, pairs);
+      uint4 ordered;  // (c0,c1) (c2,c3) (c4,c5) (c6,c7)
+      ordered.x = __byte_perm(pairs[0], pairs[1], 0x5410);
+      ordered.y = __byte_perm(pairs[2], pairs[3], 0x5410);
+      ordered.z = __byte_perm(pairs[0], pairs[1], 0x7632);
+      ordered.w = __byte_perm(pairs[2], pairs[3], 0x7632);
+      out[w] = ordered;
+    }
+  }
+}
+
+template <int NF>
+cudaError_t launch_fragments(const Int4MmaArgs& a, cudaStream_t stream) {
+  int64_t fragment_blocks = (a.num_tiles * 128 * NF + 255) / 256;
+  if (fragment_blocks > 4096) fragment_blocks = 4096;
+  int4_x_fragments_kernel<<<static_cast<unsigned>(fragment_blocks), 256, 0, stream>>>(a, NF);
+  const cudaError_t error = cudaGetLastError();
+  if (error != cudaSuccess) return error;
+  const int64_t block_rows = kWarps * kRowFragments<NF> * 16;
+  const dim3 grid(static_cast<unsigned>((a.n + block_rows - 1) / block_rows), static_cast<unsigned>(a.num_splits));
+  int4_mma_kernel<NF><<<grid, kThreads, 0, stream>>>(a);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+int64_t int4_mma_block_rows(int m) { return m <= 16 ? kWarps * 16 : kWarps * 32; }
+
+int64_t int4_mma_fragment_bytes(int m, int64_t k) {
+  const int64_t padded_rows = m <= 8 ? 8 : m <= 16 ? 16 : m <= 32 ? 32 : 64;
+  return padded_rows * k * 2;
+}
+
+cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream) {
+  if (args.m < 1 || args.m > kInt4MmaMaxRows || args.num_splits < 1 || args.num_splits > 65535 ||
+      args.tiles_per_group < 1) {
+    return cudaErrorInvalidValue;
+  }
+  if (args.n == 0) return cudaSuccess;
+  cudaError_t error = cudaSuccess;
+  if (args.m <= 8) {
+    error = launch_fragments<1>(args, stream);
+  } else if (args.m <= 16) {
+    error = launch_fragments<2>(args, stream);
+  } else if (args.m <= 32) {
+    error = launch_fragments<4>(args, stream);
+  } else {
+    error = launch_fragments<8>(args, stream);
+  }
+  if (error != cudaSuccess || args.num_splits == 1) return error;
+  int64_t blocks = (args.m * args.n + 255) / 256;
+  if (blocks > 4096) blocks = 4096;
+  int4_mma_reduce_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(args);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_int4_dequantize_bf16(const Int4DequantArgs& args, cudaStream_t stream) {
+  const int64_t total = args.out_rows * (args.k / 32);
+  if (total == 0) return cudaSuccess;
+  int64_t blocks = (total + 255) / 256;
+  if (blocks > 65535) blocks = 65535;
+  int4_dequantize_bf16_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(args);
+  return cudaGetLastError();
+}
+
+}  // namespace fovea::backend::cuda
