@@ -6,6 +6,9 @@ rotary from a table, a static contiguous KV cache per batch size) with random bf
 config.json, timed the same way as fovea's benchmark: decode steps of B sequences at a given context, each step a
 CUDA-graph replay followed by a synchronize; prefill of one prompt (eager, causal SDPA with GQA). Decode attention
 reads the whole static cache ([B, kv heads, context + steps, head_dim]) with positions past the current one masked.
+With --int4 every decoder linear is an int4 weight-only matrix (group 128, bf16 scales and zeros) multiplied by
+PyTorch's tinygemm kernel (torch._weight_int4pack_mm, as gpt-fast and torchao's int4 weight-only use it), random codes;
+embeddings, norms and lm_head stay bf16 (the W4A16 checkpoints' layout).
 Writes one JSON file with the same fields as fovea's --output-json. Must not contain fovea code.
 """
 import argparse
@@ -37,10 +40,48 @@ def text_config(path):
     }
 
 
-class Decoder:
-    """Weights and the forward pass; every tensor lives on `device` in `dtype`."""
+class Int4Weight:
+    """An int4 weight-only [out, in] matrix in tinygemm's packed layout: codes from
+    torch._convert_weight_to_int4pack, scales and zeros [in / group, out, 2] bf16. Random codes and scales."""
 
-    def __init__(self, cfg, device, dtype, seed):
+    def __init__(self, rows, cols, device, group_size, inner_k_tiles):
+        if cols % group_size or cols % (16 * inner_k_tiles) or rows % 8:
+            raise SystemExit(f"torch_peer: a {rows}x{cols} matrix does not fit tinygemm (group {group_size}, "
+                             f"inner k tiles {inner_k_tiles})")
+        self.rows, self.group_size = rows, group_size
+        if device.type == "cuda":
+            # PyTorch >= 2.5 takes two codes per uint8 [out, in / 2]; older versions one per int32 [out, in].
+            try:
+                codes = torch.randint(0, 256, (rows, cols // 2), dtype=torch.uint8, device=device)
+                self.packed = torch.ops.aten._convert_weight_to_int4pack(codes, inner_k_tiles)
+            except RuntimeError:
+                codes = torch.randint(0, 16, (rows, cols), dtype=torch.int32, device=device)
+                self.packed = torch.ops.aten._convert_weight_to_int4pack(codes, inner_k_tiles)
+            self.mm = torch.ops.aten._weight_int4pack_mm
+        else:
+            codes = torch.randint(0, 16, (rows, cols), dtype=torch.int32, device=device)
+            self.packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(codes, inner_k_tiles)
+            self.mm = torch.ops.aten._weight_int4pack_mm_for_cpu
+        scales = torch.empty(cols // group_size, rows, 1, device=device).uniform_(0.002, 0.004)
+        zeros = torch.empty(cols // group_size, rows, 1, device=device).uniform_(-0.02, 0.02)
+        self.scales_and_zeros = torch.cat([scales, zeros], dim=-1).to(torch.bfloat16).contiguous()
+
+    def numel_bytes(self):
+        return self.packed.numel() * self.packed.element_size() + self.scales_and_zeros.numel() * 2
+
+    def __call__(self, x):
+        flat = x.reshape(-1, x.shape[-1])
+        return self.mm(flat, self.packed, self.group_size, self.scales_and_zeros).view(*x.shape[:-1], self.rows)
+
+
+def linear(x, weight):
+    return weight(x) if isinstance(weight, Int4Weight) else F.linear(x, weight)
+
+
+class Decoder:
+    """Weights and the forward pass; every tensor lives on `device` in `dtype` (the linears in int4 with `int4`)."""
+
+    def __init__(self, cfg, device, dtype, seed, int4=None):
         torch.manual_seed(seed)
         self.cfg = cfg
         self.device = device
@@ -48,12 +89,17 @@ class Decoder:
         h, i, hd = cfg["hidden"], cfg["inter"], cfg["head_dim"]
         q_width, kv_width = cfg["heads"] * hd, cfg["kv_heads"] * hd
 
-        def matrix(rows, cols):
+        def dense(rows, cols):
             bound = math.sqrt(3.0 / cols)
             return torch.empty(rows, cols, device=device, dtype=dtype).uniform_(-bound, bound)
 
+        def matrix(rows, cols):
+            if int4 is not None:
+                return Int4Weight(rows, cols, device, int4["group_size"], int4["inner_k_tiles"])
+            return dense(rows, cols)
+
         self.embed = torch.empty(cfg["vocab"], h, device=device, dtype=dtype).uniform_(-0.5, 0.5)
-        self.lm_head = matrix(cfg["vocab"], h)
+        self.lm_head = dense(cfg["vocab"], h)
         self.norm = torch.ones(h, device=device, dtype=dtype)
         self.layers = []
         for _ in range(cfg["layers"]):
@@ -72,9 +118,11 @@ class Decoder:
 
     def weight_bytes(self):
         total = self.embed.numel() + self.lm_head.numel() + self.norm.numel()
+        total *= self.embed.element_size()
         for layer in self.layers:
-            total += sum(t.numel() for t in layer.values())
-        return total * self.embed.element_size()
+            total += sum(t.numel_bytes() if isinstance(t, Int4Weight) else t.numel() * t.element_size()
+                         for t in layer.values())
+        return total
 
     def rope(self, positions):
         freqs = positions.float()[:, None] * self.inv_freq[None, :]
@@ -92,7 +140,7 @@ class Decoder:
         cfg = self.cfg
         hd = cfg["head_dim"]
         eps = cfg["eps"]
-        qkv = F.linear(F.rms_norm(x, (cfg["hidden"],), layer["in_norm"], eps), layer["wqkv"])
+        qkv = linear(F.rms_norm(x, (cfg["hidden"],), layer["in_norm"], eps), layer["wqkv"])
         q, k, v = qkv.split([cfg["heads"] * hd, cfg["kv_heads"] * hd, cfg["kv_heads"] * hd], dim=-1)
         q = F.rms_norm(q.view(-1, cfg["heads"], hd), (hd,), layer["q_norm"], eps)
         k = F.rms_norm(k.view(-1, cfg["kv_heads"], hd), (hd,), layer["k_norm"], eps)
@@ -101,9 +149,9 @@ class Decoder:
 
     def finish_layer(self, layer, x, attn):
         cfg = self.cfg
-        x = x + F.linear(attn, layer["wo"])
-        gate, up = F.linear(F.rms_norm(x, (cfg["hidden"],), layer["post_norm"], cfg["eps"]), layer["w13"]).chunk(2, -1)
-        return x + F.linear(F.silu(gate) * up, layer["w2"])
+        x = x + linear(attn, layer["wo"])
+        gate, up = linear(F.rms_norm(x, (cfg["hidden"],), layer["post_norm"], cfg["eps"]), layer["w13"]).chunk(2, -1)
+        return x + linear(F.silu(gate) * up, layer["w2"])
 
     def logits(self, x):
         return F.linear(F.rms_norm(x, (self.cfg["hidden"],), self.norm, self.cfg["eps"]), self.lm_head).float()
@@ -238,6 +286,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--no-cuda-graph", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--int4", action="store_true",
+                        help="int4 weight-only decoder linears through tinygemm (torch._weight_int4pack_mm)")
+    parser.add_argument("--group-size", type=int, default=128, help="int4 group size")
+    parser.add_argument("--inner-k-tiles", type=int, default=8, help="tinygemm's packing parameter (2, 4 or 8)")
     parser.add_argument("--output-json", default=None)
     args = parser.parse_args()
 
@@ -246,7 +298,8 @@ def main():
     cfg = text_config(args.model + "/config.json")
     start = time.perf_counter()
     with torch.no_grad():
-        model = Decoder(cfg, device, dtype, args.seed)
+        int4 = {"group_size": args.group_size, "inner_k_tiles": args.inner_k_tiles} if args.int4 else None
+        model = Decoder(cfg, device, dtype, args.seed, int4)
         sync(model)
         load_s = time.perf_counter() - start
         use_graph = device.type == "cuda" and not args.no_cuda_graph
@@ -264,12 +317,13 @@ def main():
             print("  torch prefill %5d tokens: %9.3f ms, %10.1f tok/s" %
                   (length, results[-1]["mean_step_ms"], results[-1]["tokens_per_s"]), flush=True)
     out = {
-        "engine": "torch",
+        "engine": "torch-int4" if args.int4 else "torch",
         "model": args.label or args.model,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
         "cuda_graph": use_graph,
-        "weights": {"dtype": args.dtype, "bytes": model.weight_bytes(), "load_s": load_s},
+        "weights": {"dtype": f"int4 group {args.group_size} (tinygemm), {args.dtype} lm_head" if args.int4 else args.dtype,
+                    "bytes": model.weight_bytes(), "load_s": load_s},
         "results": results,
     }
     if args.output_json:
