@@ -3,7 +3,8 @@
 // without split-K, two passes past 8 rows), dequantise + cuBLASLt at prefill sizes, groups 32/64/128, per channel,
 // per tensor and 128x128 fp8 blocks, sizes off every tile and word, unaligned int8 rows, scales that are and are not
 // exact in the dequant dtype, bias dtypes; the int4 tensor-core path (bf16 x, groups of 128) at 1..512 rows in the
-// symmetric (compressed-tensors), zero-point (AWQ) and act-order (GPTQ) forms, and its dequantisation bit for bit;
+// symmetric (compressed-tensors), zero-point (AWQ) and act-order (GPTQ) forms, every decode kernel behind the timing
+// switch at 1..16 rows, and the dequantisation bit for bit;
 // plus refusals, a bad column order, and no scratch growth in a warm loop.
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <numeric>
 
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/quant_linear.h"
 #include "cuda_op_test_util.h"
 #include "tensor/float_convert.h"
 
@@ -241,11 +243,32 @@ TEST_F(CudaQuantLinearTest, Int4TensorCoresGroupsSplitsAndInexactScales) {
   }
 }
 
+// Both int4 decode kernels behind the timing switch (the default picks between them by N), at 1..16 rows:
+// symmetric, AWQ zero points with a bias, GPTQ act-order, group 256, f32 scales (the element path), K from 3 k
+// tiles (fewer warps than 4) to 64, N off every 16/32-row block.
+TEST_F(CudaQuantLinearTest, Int4DecodeKernelsAtOneToSixteenRows) {
+  const DType bf16 = DType::kBF16;
+  struct ResetKernel {
+    ~ResetKernel() { cuda::set_int4_kernel(cuda::Int4Kernel::kAuto); }
+  } reset;
+  for (const cuda::Int4Kernel kernel : {cuda::Int4Kernel::kMma, cuda::Int4Kernel::kStream}) {
+    cuda::set_int4_kernel(kernel);
+    for (int64_t rows : {1, 2, 5, 8, 9, 16}) {
+      run({kInt4, rows, 512, 200, 128, 1, false, false, bf16, bf16, std::nullopt, true, 0, 0});
+      run({kInt4, rows, 1024, 136, 128, 1, true, false, bf16, bf16, bf16, true, 0, 8});
+      run({kInt4, rows, 384, 72, 128, 1, true, true, bf16, bf16, DType::kF32});
+      run({kInt4, rows, 1024, 96, 256, 1, true, false, bf16, bf16, std::nullopt, true, 0, 0});
+      run({kInt4, rows, 8192, 48, 128, 1, false, false, bf16, bf16, std::nullopt, true, 0, 0});
+      run({kInt4, rows, 256, 33, 128, 1, true, false, bf16, bf16, std::nullopt, false, 0, 0});
+    }
+  }
+}
+
 // One-hot x rows pick single weights: y = dequant(W)[n, k] with no sum to round, so the tensor-core path's
 // dequantisation (and its nibble / x permutation) must equal the CPU's bit for bit.
 TEST_F(CudaQuantLinearTest, Int4TensorCoresDequantiseBitForBit) {
   for (bool zeros : {false, true}) {
-    for (int64_t rows : {16, 64}) {
+    for (int64_t rows : {1, 8, 16, 64}) {
       const QuantCase c{kInt4, rows, 256, 130, 128, 1, zeros, false, DType::kBF16, DType::kBF16};
       const HostWeight weight = random_weight(c);
       GuardedTensor x = make(DType::kBF16, {rows, c.in});

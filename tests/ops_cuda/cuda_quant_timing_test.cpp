@@ -1,14 +1,16 @@
 // Timings of the quantized linear, disabled by default (tools/gpu/run-gpu-tests.sh runs them): at a Qwen3-32B MLP
 // shape (K = 5120 -> N = 25600) the device copy as the bandwidth ceiling, the dense bf16 linear as the baseline,
 // then int4 (group 128), int8 (per channel) and fp8 (128x128 blocks) at decode and prefill batch sizes; and the
-// int4 table over every Linear shape of Qwen3-VL-32B and -8B, the tensor-core path beside the older kernels and
-// dense bf16. Host clock around synchronised repetitions; informational, nothing is asserted about speed.
+// int4 table over every Linear shape of Qwen3-VL-32B at decode batch sizes, every int4 kernel beside dense bf16.
+// Host clock around synchronised repetitions; informational, nothing is asserted about speed.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <utility>
 
+#include "backend/cuda/int4_mma_kernels.h"
 #include "backend/cuda/quant_linear.h"
 #include "cuda_op_test_util.h"
 #include "tensor/float_convert.h"
@@ -119,25 +121,44 @@ class CudaQuantTimingTest : public CudaOpsTest {
 };
 
 // int4 group 128 (symmetric, as compressed-tensors pack-quantized; AWQ zero points on the MLP shape) over every
-// Linear of Qwen3-VL-32B and -8B: GB/s counts codes + scales (+ zeros) per call, % against the copy measured here.
+// Linear of Qwen3-VL-32B at decode batch sizes, every int4 kernel behind the switch beside dense bf16: us and % of
+// the copy measured here, counting codes + scales (+ zeros) per call; then one 32B layer's Linears summed per kernel
+// and batch size, and the tok/s that gives over 64 layers (Linears only).
 constexpr double kRotationBytes = 160e6;  // weight copies per shape: over 3x the H100's 50 MB L2
+
+struct Int4Variant {
+  const char* name;
+  cuda::Int4Kernel kernel;
+  bool decode_only;  // the same kernel as kMma past kInt4StreamMaxRows rows: not timed there
+};
+
+constexpr Int4Variant kInt4Variants[] = {
+    {"auto", cuda::Int4Kernel::kAuto, false},
+    {"mma", cuda::Int4Kernel::kMma, false},
+    {"stream", cuda::Int4Kernel::kStream, true},
+    {"gemv", cuda::Int4Kernel::kGemv, false},
+};
+constexpr int kNumInt4Variants = sizeof(kInt4Variants) / sizeof(kInt4Variants[0]);
 
 TEST_F(CudaQuantTimingTest, DISABLED_Int4QwenShapes) {
   const double copy = copy_gbps();
-  std::printf("INT4 device copy %.0f GB/s\n", copy);
+  std::printf("INT4 device copy %.0f GB/s; each cell: us / %% of copy\n", copy);
   struct Shape {
     const char* name;
     int64_t in;
     int64_t out;
     bool zeros;
+    int per_layer;  // times this shape runs in one 32B layer (0: not summed)
   };
-  const Shape shapes[] = {
-      {"32B q", 5120, 8192, false},  {"32B k/v", 5120, 1024, false}, {"32B o", 8192, 5120, false},
-      {"32B gate/up", 5120, 25600, false}, {"32B gate/up zeros", 5120, 25600, true},
-      {"32B down", 25600, 5120, false}, {"8B q/o", 4096, 4096, false}, {"8B k/v", 4096, 1024, false},
-      {"8B gate/up", 4096, 12288, false}, {"8B down", 12288, 4096, false}};
-  std::printf("INT4 %-18s %5s | %9s %8s %6s %8s | %9s %9s | %9s\n", "shape K->N", "M", "int4 ms", "GB/s", "%copy",
-              "TFLOP/s", "old ms", "old GB/s", "dense ms");
+  const Shape shapes[] = {{"q", 5120, 8192, false, 1},     {"k/v", 5120, 1024, false, 2},
+                          {"o", 8192, 5120, false, 1},     {"gate/up", 5120, 25600, false, 2},
+                          {"down", 25600, 5120, false, 1}, {"gate/up awq", 5120, 25600, true, 0}};
+  const int64_t batch_sizes[] = {1, 2, 4, 8, 16, 32, 64};
+  constexpr int kNumBatches = sizeof(batch_sizes) / sizeof(batch_sizes[0]);
+  double layer_ms[kNumBatches][kNumInt4Variants + 1] = {};  // last column: dense
+  std::printf("INT4 %-22s %3s |", "32B shape K->N", "M");
+  for (const Int4Variant& v : kInt4Variants) std::printf(" %14s |", v.name);
+  std::printf(" %14s\n", "dense bf16");
   Stream& stream = gpu_->default_stream();
   Ops& ops = gpu_->ops();
   for (const Shape& shape : shapes) {
@@ -158,23 +179,70 @@ TEST_F(CudaQuantTimingTest, DISABLED_Int4QwenShapes) {
     std::vector<Weight> dense_copies(static_cast<size_t>(std::ceil(kRotationBytes / dense_bytes)));
     for (Weight& dense : dense_copies) dense.values = device_tensor(DType::kBF16, {shape.out, shape.in}, true);
     size_t turn = 0;
-    for (int64_t rows : {1, 8, 16, 32, 64, 128, 256, 512, 2048}) {
-      if (shape.zeros && rows != 1 && rows != 64 && rows != 2048) continue;
+    for (int b = 0; b < kNumBatches; ++b) {
+      const int64_t rows = batch_sizes[b];
+      if (shape.zeros && rows != 1 && rows != 8) continue;
       const Tensor x = device_tensor(DType::kBF16, {rows, shape.in}, true);
       const Tensor y = device_tensor(DType::kBF16, {rows, shape.out}, true);
       const auto call = [&] { return ops.linear(stream, x, int4_copies[turn++ % int4_copies.size()], nullptr, y); };
-      const double ms = time_adaptive(call);
-      cuda::set_int4_tensor_cores(false);
-      const double old_ms = time_adaptive(call);
-      cuda::set_int4_tensor_cores(true);
+      std::printf("INT4 %-22s %3lld |",
+                  (std::string(shape.name) + " " + std::to_string(shape.in) + "->" + std::to_string(shape.out)).c_str(),
+                  static_cast<long long>(rows));
+      for (int v = 0; v < kNumInt4Variants; ++v) {
+        if (kInt4Variants[v].decode_only && rows > cuda::kInt4StreamMaxRows) {
+          std::printf(" %14s |", "-");
+          continue;
+        }
+        cuda::set_int4_kernel(kInt4Variants[v].kernel);
+        const double ms = time_adaptive(call);
+        layer_ms[b][v] += shape.per_layer * ms;
+        std::printf(" %7.1f %5.1f%% |", ms * 1e3, 100.0 * bytes / (ms * 1e-3) / 1e9 / copy);
+      }
+      cuda::set_int4_kernel(cuda::Int4Kernel::kAuto);
       const double dense_ms =
           time_adaptive([&] { return ops.linear(stream, x, dense_copies[turn++ % dense_copies.size()], nullptr, y); });
-      const double gbps = bytes / (ms * 1e-3) / 1e9;
-      const double tflops = 2.0 * rows * shape.in * shape.out / (ms * 1e-3) / 1e12;
-      std::printf("INT4 %-18s %5lld | %9.4f %8.0f %5.1f%% %8.1f | %9.4f %9.0f | %9.4f\n",
-                  (std::string(shape.name) + " " + std::to_string(shape.in) + "->" + std::to_string(shape.out)).c_str(),
-                  static_cast<long long>(rows), ms, gbps, 100.0 * gbps / copy, tflops, old_ms,
-                  bytes / (old_ms * 1e-3) / 1e9, dense_ms);
+      layer_ms[b][kNumInt4Variants] += shape.per_layer * dense_ms;
+      std::printf(" %7.1f %5.1f%%\n", dense_ms * 1e3, 100.0 * dense_bytes / (dense_ms * 1e-3) / 1e9 / copy);
+    }
+    buffers_.clear();
+  }
+  // One layer: q + k + v + o + gate + up + down; tok/s = M tokens per 64 layers' Linears.
+  for (int b = 0; b < kNumBatches; ++b) {
+    std::printf("INT4 LAYER M=%-3lld us (tok/s):", static_cast<long long>(batch_sizes[b]));
+    for (int v = 0; v <= kNumInt4Variants; ++v) {
+      const bool timed =
+          v == kNumInt4Variants || !kInt4Variants[v].decode_only || batch_sizes[b] <= cuda::kInt4StreamMaxRows;
+      const char* name = v == kNumInt4Variants ? "dense" : kInt4Variants[v].name;
+      if (!timed) continue;
+      const double ms = layer_ms[b][v];
+      std::printf(" %s %.1f (%.0f)", name, ms * 1e3, batch_sizes[b] / (64.0 * ms * 1e-3));
+    }
+    std::printf("\n");
+  }
+}
+
+// One call per kernel for Nsight Compute (run under ncu with a kernel-name filter): gate/up and down at M = 1 and 8,
+// the x-fragment kernel and the decode kernel.
+TEST_F(CudaQuantTimingTest, DISABLED_Int4NcuProbe) {
+  Stream& stream = gpu_->default_stream();
+  Ops& ops = gpu_->ops();
+  for (const auto& [in, out] : {std::pair<int64_t, int64_t>{5120, 25600}, std::pair<int64_t, int64_t>{25600, 5120}}) {
+    Weight w;
+    w.format = WeightFormat::kInt4;
+    w.values = device_tensor(DType::kI32, {out, in / 8}, false);
+    w.quant.in_features = in;
+    w.quant.group_size = 128;
+    w.quant.dequant_dtype = DType::kBF16;
+    w.quant.scales = scales(out, in / 128);
+    for (int64_t rows : {1, 8}) {
+      const Tensor x = device_tensor(DType::kBF16, {rows, in}, true);
+      const Tensor y = device_tensor(DType::kBF16, {rows, out}, true);
+      for (const cuda::Int4Kernel kernel : {cuda::Int4Kernel::kMma, cuda::Int4Kernel::kStream}) {
+        cuda::set_int4_kernel(kernel);
+        EXPECT_TRUE(ops.linear(stream, x, w, nullptr, y).ok());
+      }
+      cuda::set_int4_kernel(cuda::Int4Kernel::kAuto);
+      EXPECT_TRUE(gpu_->synchronize(stream).ok());
     }
     buffers_.clear();
   }

@@ -8,6 +8,7 @@
 // other scales and zero points take the element formula. Must not contain validation or scratch management.
 #include <cuda_bf16.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 
@@ -270,6 +271,172 @@ __global__ void int4_mma_reduce_kernel(Int4MmaArgs a) {
   }
 }
 
+// Decode kernel (m <= 16): k tiles of codes in flight per warp, held in registers (more spill at 2 token fragments).
+template <int NF>
+constexpr int kStreamStages = NF == 1 ? 8 : 4;
+
+// Lane (g, t)'s x for one k tile, raw: token 8f + g, columns tile * 128 + 32t .. + 31 (zeros for tokens >= m). The
+// nibble-pair permutation is applied where the values are used, so that the loads stay in flight until then.
+template <int NF>
+__device__ __forceinline__ void load_x_tile(const Int4MmaArgs& a, int g, int t, int64_t tile, uint4 (&out)[NF][4]) {
+  const auto* x = static_cast<const __nv_bfloat16*>(a.x);
+#pragma unroll
+  for (int f = 0; f < NF; ++f) {
+    const int token = 8 * f + g;
+    const uint4* source = reinterpret_cast<const uint4*>(x + token * a.x_stride + tile * kInt4MmaTileK + 32 * t);
+#pragma unroll
+    for (int w = 0; w < 4; ++w) out[f][w] = token < a.m ? __ldg(source + w) : make_uint4(0u, 0u, 0u, 0u);
+  }
+}
+
+// The mma work of one k tile with x in registers (the same fragment order as compute_tile's staged x).
+template <int NF, int RT>
+__device__ __forceinline__ void compute_tile_direct(const TileCodes<RT>& tile, const uint4 (&x)[NF][4],
+                                                    float (&acc)[RT][NF][4]) {
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    uint4 xb[NF];
+#pragma unroll
+    for (int f = 0; f < NF; ++f) xb[f] = pair_nibble_order(x[f][w]);
+#pragma unroll
+    for (int rt = 0; rt < RT; ++rt) {
+      uint32_t top[4];
+      uint32_t bottom[4];
+      dequantize_word(word_of(tile.codes[rt][0], w), tile.params[rt][0], top);
+      dequantize_word(word_of(tile.codes[rt][1], w), tile.params[rt][1], bottom);
+#pragma unroll
+      for (int f = 0; f < NF; ++f) {
+        mma_bf16(acc[rt][f], top[0], bottom[0], top[1], bottom[1], xb[f].x, xb[f].y);
+        mma_bf16(acc[rt][f], top[2], bottom[2], top[3], bottom[3], xb[f].z, xb[f].w);
+      }
+    }
+  }
+}
+
+// Block: 16 weight rows, K split between its warps in contiguous runs of k tiles. Each warp keeps
+// kStreamStages tiles of codes in flight and the next tile's x; one barrier after the loop, then the block adds the
+// warps' sums in warp order. Dynamic shared memory: warps * NF * 128 floats.
+template <int NF>
+__global__ void __launch_bounds__(kInt4StreamMaxWarps * 32) int4_stream_kernel(Int4MmaArgs a) {
+  constexpr int RT = 1;  // one row fragment a block (32 rows a block measured slower: fewer blocks, more registers)
+  constexpr int S = kStreamStages<NF>;
+  constexpr int kValues = RT * NF * 4 * 32;  // accumulator floats per warp
+  extern __shared__ float warp_sums[];       // [warps][kValues]
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const int warp = static_cast<int>(threadIdx.x / 32);
+  const int num_warps = static_cast<int>(blockDim.x / 32);
+  const int g = lane / 4;
+  const int t = lane % 4;
+  const int64_t block_row = static_cast<int64_t>(blockIdx.x) * (RT * 16);
+  int64_t rows[RT][2];  // clamped into the weight (their results are not stored)
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t row = block_row + 16 * rt + g + 8 * h;
+      rows[rt][h] = row < a.n ? row : a.n - 1;
+    }
+  }
+  const int64_t per_warp = (a.num_tiles + num_warps - 1) / num_warps;
+  const int64_t tile_begin = warp * per_warp < a.num_tiles ? warp * per_warp : a.num_tiles;
+  const int64_t tile_end = tile_begin + per_warp < a.num_tiles ? tile_begin + per_warp : a.num_tiles;
+  float acc[RT][NF][4];
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int f = 0; f < NF; ++f) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[rt][f][i] = 0.0f;
+    }
+  }
+  TileCodes<RT> stages[S];
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    if (tile_begin + s < tile_end) load_tile<RT>(a, rows, t, tile_begin + s, stages[s]);
+  }
+  uint4 x_now[NF][4];
+  if (tile_begin < tile_end) load_x_tile<NF>(a, g, t, tile_begin, x_now);
+  for (int64_t tile = tile_begin; tile < tile_end; tile += S) {
+#pragma unroll
+    for (int s = 0; s < S; ++s) {
+      const int64_t current = tile + s;
+      if (current >= tile_end) break;
+      uint4 x_next[NF][4];  // the last tile reloads its own x (an L1 hit) rather than branch around the copy below
+      load_x_tile<NF>(a, g, t, current + 1 < tile_end ? current + 1 : current, x_next);
+      compute_tile_direct<NF, RT>(stages[s], x_now, acc);
+      if (current + S < tile_end) load_tile<RT>(a, rows, t, current + S, stages[s]);
+#pragma unroll
+      for (int f = 0; f < NF; ++f) {
+#pragma unroll
+        for (int w = 0; w < 4; ++w) x_now[f][w] = x_next[f][w];
+      }
+    }
+  }
+  float* mine = warp_sums + warp * kValues;
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int f = 0; f < NF; ++f) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) mine[((rt * NF + f) * 4 + i) * 32 + lane] = acc[rt][f][i];
+    }
+  }
+  __syncthreads();
+  // acc[rt][f][i] of lane l = (row 16 rt + l / 4 + 8 (i / 2), token 8f + 2 (l % 4) + i % 2).
+  for (int idx = static_cast<int>(threadIdx.x); idx < kValues; idx += static_cast<int>(blockDim.x)) {
+    const int value_lane = idx % 32;
+    const int i = (idx / 32) % 4;
+    const int f = (idx / 128) % NF;
+    const int rt = idx / (128 * NF);
+    const int64_t row = block_row + 16 * rt + value_lane / 4 + 8 * (i / 2);
+    const int token = 8 * f + 2 * (value_lane % 4) + i % 2;
+    if (row >= a.n || token >= a.m) continue;
+    float total = 0.0f;
+    for (int w = 0; w < num_warps; ++w) total += warp_sums[w * kValues + idx];
+    const float value = a.bias != nullptr ? __fadd_rn(total, load_elem(a.bias, row, a.bias_type)) : total;
+    static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+  }
+}
+
+template <int NF>
+size_t stream_shared_bytes(int warps) {
+  return static_cast<size_t>(warps) * NF * 4 * 32 * sizeof(float);
+}
+
+// Resident blocks per multiprocessor of int4_stream_kernel<NF> at 1, 2, 4 and 8 warps, asked once per process
+// (every card of a process is the same model).
+template <int NF>
+int stream_blocks_per_sm(int warps_log2) {
+  static std::atomic<int> cached[4] = {-1, -1, -1, -1};
+  int value = cached[warps_log2].load(std::memory_order_relaxed);
+  if (value < 0) {
+    const int warps = 1 << warps_log2;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&value, int4_stream_kernel<NF>, warps * 32,
+                                                      stream_shared_bytes<NF>(warps)) != cudaSuccess) {
+      value = 1;
+    }
+    cached[warps_log2].store(value, std::memory_order_relaxed);
+  }
+  return value;
+}
+
+// The most warps (8, 4, 2, 1; at most max_warps) whose grid is resident in one wave, so that every warp streams to
+// the end together and no second wave leaves the card half idle; 4 where no count fits.
+template <int NF>
+cudaError_t launch_stream(const Int4MmaArgs& a, int max_warps, int num_sms, cudaStream_t stream) {
+  const int64_t blocks = (a.n + 15) / 16;
+  int warps = max_warps < 4 ? max_warps : 4;
+  for (int log2 = 3; log2 >= 0; --log2) {
+    if ((1 << log2) > max_warps) continue;
+    if (static_cast<int64_t>(stream_blocks_per_sm<NF>(log2)) * num_sms >= blocks) {
+      warps = 1 << log2;
+      break;
+    }
+  }
+  int4_stream_kernel<NF><<<static_cast<unsigned>(blocks), warps * 32, stream_shared_bytes<NF>(warps), stream>>>(a);
+  return cudaGetLastError();
+}
+
 // One thread per 32 packed columns of one row: a 16-byte code load, four 16-byte bf16 stores in column order.
 __global__ void int4_dequantize_bf16_kernel(Int4DequantArgs a) {
   const int64_t units_per_row = a.k / 32;
@@ -342,6 +509,18 @@ cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream) {
   if (blocks > 4096) blocks = 4096;
   int4_mma_reduce_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream>>>(args);
   return cudaGetLastError();
+}
+
+cudaError_t launch_int4_stream(const Int4MmaArgs& args, int num_sms, cudaStream_t stream) {
+  if (args.m < 1 || args.m > kInt4StreamMaxRows || num_sms < 1 || args.tiles_per_group < 1) {
+    return cudaErrorInvalidValue;
+  }
+  if (args.n == 0) return cudaSuccess;
+  // At least 2 k tiles per warp: more warps than that only add reduction work.
+  int max_warps = kInt4StreamMaxWarps;
+  while (max_warps > 1 && args.num_tiles < 2 * max_warps) max_warps /= 2;
+  return args.m <= 8 ? launch_stream<1>(args, max_warps, num_sms, stream)
+                     : launch_stream<2>(args, max_warps, num_sms, stream);
 }
 
 cudaError_t launch_int4_dequantize_bf16(const Int4DequantArgs& args, cudaStream_t stream) {

@@ -1,7 +1,8 @@
 // Argument structs and launchers of the int4 tensor-core linear (int4_mma_kernels.cu): W4A16 with bf16 activations
 // and bf16-rounded dequantised weights, read straight from backend::Weight's int4 layout ([N, K/8] i32 words, f32
 // scales and u8 zero points per row and group), for up to kInt4MmaMaxRows x rows per launch; its split-K reduction;
-// and the 16-byte int4 -> bf16 dequantisation that feeds cuBLASLt for prefill. Plain data shared by both compilers.
+// the one-launch decode kernel for up to 16 rows; and the 16-byte int4 -> bf16 dequantisation that feeds cuBLASLt
+// for prefill. Plain data shared by both compilers.
 // Must not contain validation, scratch management or CUDA types beyond cudaStream_t / cudaError_t.
 #pragma once
 
@@ -51,6 +52,18 @@ int64_t int4_mma_fragment_bytes(int m, int64_t k);
 // sums, one rounding; with splits the partial sums go through `partial` and a second kernel adds them in split
 // order (deterministic). Enqueues the x-fragment kernel, the main kernel and (splits > 1) the reduction.
 cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream);
+
+// The decode kernel for up to kInt4StreamMaxRows x rows: one launch, no x-fragment pass and no split-K pass. A
+// block owns 16 weight rows and splits K between its warps in contiguous runs of k tiles; each warp keeps several
+// k tiles of codes in flight in registers and reads x straight from global memory (L1), and the block adds the
+// warps' sums in warp order (deterministic) before one rounding. Warps a block: the most (8/4/2/1, at most
+// num_tiles / 2) whose grid is resident in one wave on num_sms multiprocessors. Uses codes, scales, zeros,
+// tiles_per_group, x (rows 16-byte aligned), y, bias, m, n and num_tiles of `args`; the split fields and the scratch
+// pointers are ignored.
+constexpr int kInt4StreamMaxRows = 16;
+constexpr int kInt4StreamMaxWarps = 8;
+
+cudaError_t launch_int4_stream(const Int4MmaArgs& args, int num_sms, cudaStream_t stream);
 
 // out[r, k] = dequant(W)[row_begin + r, k] as bf16 for r < out_rows, 32 packed columns per thread with 16-byte
 // loads and stores. Needs K % 32 == 0, group_size % 32 == 0, 16-byte aligned code and out rows.

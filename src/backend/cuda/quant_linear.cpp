@@ -1,6 +1,7 @@
-// Quantized linear on a CUDA card: validation, the int4 tensor-core passes or the GEMV passes for decode-size
-// batches (split over K when the rows alone leave the card idle), and for larger batches weight tiles dequantised
-// into scratch and multiplied by cuBLASLt (or the SIMT kernel where cuBLASLt has no algorithm).
+// Quantized linear on a CUDA card: validation, the int4 decode kernel (up to 16 rows, one launch), the int4
+// tensor-core passes or the GEMV passes for decode-size batches (split over K when the rows alone leave the card
+// idle), and for larger batches weight tiles dequantised into scratch and multiplied by cuBLASLt (or the SIMT kernel
+// where cuBLASLt has no algorithm).
 #include "backend/cuda/quant_linear.h"
 
 #include <algorithm>
@@ -30,7 +31,9 @@ constexpr int kMaxSplits = 16;
 int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-std::atomic<bool> int4_tensor_cores{true};
+std::atomic<Int4Kernel> int4_kernel{Int4Kernel::kAuto};
+
+bool int4_tensor_cores() { return int4_kernel.load(std::memory_order_relaxed) != Int4Kernel::kGemv; }
 
 bool aligned16(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer) % 16 == 0; }
 
@@ -208,10 +211,9 @@ base::Status run_gemv(CudaStream& stream, int num_sms, const Tensor& x, const We
 // weight row, K and the group a multiple of 128, code rows 16-byte aligned.
 bool int4_mma_applies(const Tensor& x, const Weight& w) {
   const QuantParams& q = w.quant;
-  return int4_tensor_cores.load(std::memory_order_relaxed) && w.format == WeightFormat::kInt4 &&
-         x.dtype == DType::kBF16 && q.dequant_dtype == DType::kBF16 && q.scale_block_rows == 1 &&
-         q.in_features % kInt4MmaTileK == 0 && q.group_size % kInt4MmaTileK == 0 &&
-         aligned16(device_address(w.values)) && w.values.stride_rows() % 4 == 0;
+  return int4_tensor_cores() && w.format == WeightFormat::kInt4 && x.dtype == DType::kBF16 &&
+         q.dequant_dtype == DType::kBF16 && q.scale_block_rows == 1 && q.in_features % kInt4MmaTileK == 0 &&
+         q.group_size % kInt4MmaTileK == 0 && aligned16(device_address(w.values)) && w.values.stride_rows() % 4 == 0;
 }
 
 struct Int4MmaSplit {
@@ -237,6 +239,21 @@ Int4MmaSplit int4_mma_split(int num_sms, int64_t pass_rows, int64_t num_out, int
   return split;
 }
 
+// Whether the one-launch decode kernel runs: measured faster than the x-fragment kernel only where its 16-row
+// blocks fit one wave (k/v at N = 1024: 10 us against 12.5-16 us); on wider weights (q, o, gate/up, down) it issues
+// too few instructions per cycle with 8 warps a multiprocessor (docs/CUDA.md).
+bool use_int4_stream(int num_sms, int64_t num_rows, int64_t num_out) {
+  if (num_rows > kInt4StreamMaxRows) return false;
+  switch (int4_kernel.load(std::memory_order_relaxed)) {
+    case Int4Kernel::kStream:
+      return true;
+    case Int4Kernel::kAuto:
+      return ceil_div(num_out, 16) <= num_sms;
+    default:
+      return false;
+  }
+}
+
 base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, const Weight& w, const Tensor* bias,
                           const Tensor& y) {
   const QuantParams& q = w.quant;
@@ -244,17 +261,24 @@ base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, cons
   const int64_t num_out = w.out_features();
   const int64_t num_in = w.in_features();
   const bool gather = q.has_column_order() || !aligned16(device_address(x)) || x.stride_rows() % 8 != 0;
+  const bool decode_kernel = use_int4_stream(num_sms, num_rows, num_out);  // no x fragments, no partial sums
   const int64_t first_pass = std::min<int64_t>(num_rows, kInt4MmaMaxRows);
   const int64_t last_pass = num_rows % kInt4MmaMaxRows == 0 ? first_pass : num_rows % kInt4MmaMaxRows;
   int64_t partial_bytes = 0;
   for (const int64_t pass_rows : {first_pass, last_pass}) {
     const Int4MmaSplit split = int4_mma_split(num_sms, pass_rows, num_out, num_in);
-    if (split.num_splits > 1) partial_bytes = std::max(partial_bytes, split.num_splits * pass_rows * num_out * 4);
+    if (split.num_splits > 1 && !decode_kernel) {
+      partial_bytes = std::max(partial_bytes, split.num_splits * pass_rows * num_out * 4);
+    }
   }
   const int64_t gathered_bytes = gather ? round_up(num_rows * num_in * 2, 256) : 0;
-  const int64_t fragment_bytes = round_up(int4_mma_fragment_bytes(static_cast<int>(first_pass), num_in), 256);
-  FOVEA_ASSIGN_OR_RETURN(void* scratch,
-                         stream.scratch(static_cast<size_t>(gathered_bytes + fragment_bytes + partial_bytes)));
+  const int64_t fragment_bytes =
+      decode_kernel ? 0 : round_up(int4_mma_fragment_bytes(static_cast<int>(first_pass), num_in), 256);
+  void* scratch = nullptr;
+  if (gathered_bytes + fragment_bytes + partial_bytes > 0) {
+    FOVEA_ASSIGN_OR_RETURN(scratch,
+                           stream.scratch(static_cast<size_t>(gathered_bytes + fragment_bytes + partial_bytes)));
+  }
   Int4MmaArgs args;
   args.codes = device_pointer<const uint32_t>(w.values);
   args.code_stride_words = w.values.stride_rows();
@@ -280,6 +304,12 @@ base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, cons
   args.bias_type = bias != nullptr ? elem_type(bias->dtype) : ElemType::kF32;
   args.n = num_out;
   args.num_tiles = num_in / kInt4MmaTileK;
+  if (decode_kernel) {
+    args.m = static_cast<int>(num_rows);
+    args.x = x_base;
+    args.y = device_address(y);
+    return cuda_status(launch_int4_stream(args, num_sms, stream.handle()), "quantized linear (int4 decode)");
+  }
   args.x_fragments = reinterpret_cast<uint4*>(static_cast<char*>(scratch) + gathered_bytes);
   args.partial = partial_bytes > 0
                      ? reinterpret_cast<float*>(static_cast<char*>(scratch) + gathered_bytes + fragment_bytes)
@@ -314,7 +344,7 @@ base::Status run_gemm(CudaStream& stream, CublasLtGemm& gemm, const Tensor& x, c
   const int64_t padded_in = round_up(num_in, 8);  // 16-byte aligned operand rows
   const bool gather_x = w.quant.has_column_order() || operand != x.dtype;
   // 16-byte int4 -> bf16 dequantisation: whole 32-column units inside one group, 16-byte aligned rows.
-  const bool fast_dequant = int4_tensor_cores.load(std::memory_order_relaxed) && w.format == WeightFormat::kInt4 &&
+  const bool fast_dequant = int4_tensor_cores() && w.format == WeightFormat::kInt4 &&
                             operand == DType::kBF16 && w.quant.scale_block_rows == 1 && num_in % 32 == 0 &&
                             w.quant.group_size % 32 == 0 && aligned16(weight.values) &&
                             weight.row_stride_bytes % 16 == 0;
@@ -432,6 +462,6 @@ base::Status quantized_linear(CudaStream& stream, CublasLtGemm& gemm, int num_sm
   return run_gemm(stream, gemm, x, w, bias, y);
 }
 
-void set_int4_tensor_cores(bool enabled) { int4_tensor_cores.store(enabled, std::memory_order_relaxed); }
+void set_int4_kernel(Int4Kernel kernel) { int4_kernel.store(kernel, std::memory_order_relaxed); }
 
 }  // namespace fovea::backend::cuda
