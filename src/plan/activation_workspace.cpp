@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "io/tensor_parallel_layout.h"
 #include "io/vision_step_budget.h"
 
 namespace fovea::plan {
@@ -41,8 +42,12 @@ DecoderWorkspace decoder_workspace(const io::ModelConfig& config, int activation
   workspace.activations = workspace.per_token_bytes * u(max_num_batched_tokens);
   const uint64_t rows = u(num_sampled_rows);
   workspace.attention_scratch = rows * q_heads * (head_dim + 1) * 4 * u(kAttentionSplits);
-  const uint64_t vocab_per_rank = (vocab + u(tp) - 1) / u(tp);
-  workspace.logits = rows * vocab_per_rank * a + rows * vocab * 4;
+  // f32 logits for the sampler, plus the activation-dtype logits: at tp 1 one [rows, vocab] matrix; above, the rank's
+  // [rows, Vr] shard, the gathered [rows, tp * Vr] matrix and the gather's staging of the same size (model's
+  // TextWorkspace), Vr being the vocabulary padded to 64 rows and split evenly.
+  const uint64_t padded_vocab = (vocab + u(io::kVocabPaddingRows) - 1) / u(io::kVocabPaddingRows) * u(io::kVocabPaddingRows);
+  const uint64_t vocab_per_rank = padded_vocab / u(tp);
+  workspace.logits = rows * vocab * 4 + (tp == 1 ? rows * vocab * a : rows * vocab_per_rank * a * (1 + 2 * u(tp)));
   workspace.sampler = rows * vocab * (4 + 4 + 4);
   return workspace;
 }
