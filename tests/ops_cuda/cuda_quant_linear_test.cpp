@@ -88,7 +88,8 @@ std::string describe(const QuantCase& c) {
   if (c.act_order) what += " act-order";
   if (!c.exact_scales) what += " f32-scales";
   if (c.code_row_padding > 0) what += " padded-rows";
-  what += " dq " + std::string(tensor::dtype_name(c.dequant_dtype)) + " x " + std::string(tensor::dtype_name(c.x_dtype));
+  what +=
+      " dq " + std::string(tensor::dtype_name(c.dequant_dtype)) + " x " + std::string(tensor::dtype_name(c.x_dtype));
   if (c.bias_dtype) what += " bias " + std::string(tensor::dtype_name(*c.bias_dtype));
   return what;
 }
@@ -265,19 +266,27 @@ TEST_F(CudaQuantLinearTest, Int4DecodeKernelsAtOneToSixteenRows) {
 }
 
 // One-hot x rows pick single weights: y = dequant(W)[n, k] with no sum to round, so the tensor-core path's
-// dequantisation (and its nibble / x permutation) must equal the CPU's bit for bit.
+// dequantisation (and its nibble / x permutation) must equal the CPU's bit for bit: both decode kernels at 1..16
+// rows (the x-fragment kernel, then the one-launch kernel), the x-fragment kernel alone above.
 TEST_F(CudaQuantLinearTest, Int4TensorCoresDequantiseBitForBit) {
-  for (bool zeros : {false, true}) {
-    for (int64_t rows : {1, 8, 16, 64}) {
-      const QuantCase c{kInt4, rows, 256, 130, 128, 1, zeros, false, DType::kBF16, DType::kBF16};
-      const HostWeight weight = random_weight(c);
-      GuardedTensor x = make(DType::kBF16, {rows, c.in});
-      std::vector<float> one_hot(static_cast<size_t>(rows * c.in), 0.0f);
-      for (int64_t row = 0; row < rows; ++row) one_hot[static_cast<size_t>(row * c.in + (row * 37) % c.in)] = 1.0f;
-      x.fill(one_hot);
-      check("quant_linear", describe(c) + " one-hot", DType::kBF16, {rows, c.out}, 0.0, [&](Side& s, const Tensor& y) {
-        return s.ops().linear(s.stream(), s(x.view()), weight.on(s), nullptr, y);
-      });
+  struct ResetKernel {
+    ~ResetKernel() { cuda::set_int4_kernel(cuda::Int4Kernel::kAuto); }
+  } reset;
+  for (const cuda::Int4Kernel kernel : {cuda::Int4Kernel::kMma, cuda::Int4Kernel::kStream}) {
+    cuda::set_int4_kernel(kernel);
+    for (bool zeros : {false, true}) {
+      for (int64_t rows : {1, 8, 16, 64}) {
+        const QuantCase c{kInt4, rows, 256, 130, 128, 1, zeros, false, DType::kBF16, DType::kBF16};
+        const HostWeight weight = random_weight(c);
+        GuardedTensor x = make(DType::kBF16, {rows, c.in});
+        std::vector<float> one_hot(static_cast<size_t>(rows * c.in), 0.0f);
+        for (int64_t row = 0; row < rows; ++row) one_hot[static_cast<size_t>(row * c.in + (row * 37) % c.in)] = 1.0f;
+        x.fill(one_hot);
+        check("quant_linear", describe(c) + " one-hot", DType::kBF16, {rows, c.out}, 0.0,
+              [&](Side& s, const Tensor& y) {
+                return s.ops().linear(s.stream(), s(x.view()), weight.on(s), nullptr, y);
+              });
+      }
     }
   }
 }
@@ -314,8 +323,8 @@ TEST_F(CudaQuantLinearTest, ColumnOrderOutsideKGivesNaNNotAFault) {
     GuardedTensor y = make(DType::kBF16, {rows, 16});
     y.fill(std::vector<float>(static_cast<size_t>(rows * 16), 0.0f));
     Side device = device_side();
-    FOVEA_ASSERT_OK(device.ops().linear(device.stream(), device(x.view()), weight.on(device), nullptr,
-                                        device(y.view())));
+    FOVEA_ASSERT_OK(
+        device.ops().linear(device.stream(), device(x.view()), weight.on(device), nullptr, device(y.view())));
     FOVEA_ASSERT_OK(device.fetch(y.view()));
     for (float value : y.read()) EXPECT_TRUE(std::isnan(value));
     EXPECT_TRUE(y.guards_intact());

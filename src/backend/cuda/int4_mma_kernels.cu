@@ -64,26 +64,47 @@ struct GroupParams {
   int zero = 8;
 };
 
+// (v & 0x000f000f) | 0x43004300 in one LOP3: the constants as register operands (the compiler otherwise splits the
+// two immediates into an AND and an OR, one extra instruction per nibble pair). Gives bf16x2 (128 + u_lo, 128 + u_hi).
+__device__ __forceinline__ uint32_t nibbles_biased(uint32_t v) {
+  uint32_t out;
+  asm("lop3.b32 %0, %1, %2, %3, 0xea;\n" : "=r"(out) : "r"(v), "r"(0x000f000fu), "r"(0x43004300u));
+  return out;
+}
+
+// Whether (scale, zero) dequantises exactly with the bf16x2 path: the scale is exact in bf16 and 128 + zero too.
+__device__ __forceinline__ bool fast_dequant(const GroupParams& p) {
+  return __bfloat162float(__float2bfloat16_rn(p.scale)) == p.scale && p.zero <= 128;
+}
+
 // Nibble pairs (j, j + 4), j = 0..3, of one word as bf16x2 registers: out[j] = (w[j], w[j + 4]) with
-// w[i] = round_bf16((u_i - zero) * scale).
-__device__ __forceinline__ void dequantize_word(uint32_t word, const GroupParams& p, uint32_t (&out)[4]) {
-  const float scale_bf16 = __bfloat162float(__float2bfloat16_rn(p.scale));
-  if (scale_bf16 == p.scale && p.zero <= 128) {
-    const __nv_bfloat162 offset = __float2bfloat162_rn(128.0f + static_cast<float>(p.zero));
-    const __nv_bfloat162 scale2 = __float2bfloat162_rn(p.scale);
+// w[i] = round_bf16((u_i - zero) * scale). Fast path: (128 + u) - (128 + zero) is exact in bf16 and the bf16
+// product rounds once, given offset2 = bf16x2(128 + zero) and scale2 = bf16x2(scale) of a fast_dequant group.
+__device__ __forceinline__ void dequantize_word_fast(uint32_t word, __nv_bfloat162 offset2, __nv_bfloat162 scale2,
+                                                     uint32_t (&out)[4]) {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const uint32_t biased = ((word >> (4 * j)) & 0x000f000fu) | 0x43004300u;
-      out[j] = bf16x2_bits(__hmul2(__hsub2(bf16x2_of(biased), offset), scale2));
-    }
-    return;
+  for (int j = 0; j < 4; ++j) {
+    out[j] = bf16x2_bits(__hmul2(__hsub2(bf16x2_of(nibbles_biased(word >> (4 * j))), offset2), scale2));
   }
+}
+
+// The element formula, for any scale and zero point.
+__device__ __forceinline__ void dequantize_word_exact(uint32_t word, const GroupParams& p, uint32_t (&out)[4]) {
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     const int low = static_cast<int>((word >> (4 * j)) & 0xfu) - p.zero;
     const int high = static_cast<int>((word >> (4 * j + 16)) & 0xfu) - p.zero;
     out[j] = bf16x2_bits(__floats2bfloat162_rn(__fmul_rn(static_cast<float>(low), p.scale),
                                                __fmul_rn(static_cast<float>(high), p.scale)));
+  }
+}
+
+__device__ __forceinline__ void dequantize_word(uint32_t word, const GroupParams& p, uint32_t (&out)[4]) {
+  if (fast_dequant(p)) {
+    dequantize_word_fast(word, __float2bfloat162_rn(128.0f + static_cast<float>(p.zero)), __float2bfloat162_rn(p.scale),
+                         out);
+  } else {
+    dequantize_word_exact(word, p, out);
   }
 }
 
@@ -104,18 +125,62 @@ struct TileCodes {
   GroupParams params[RT][2];
 };
 
+// A thread's read position in its rows, advanced one k tile per load (tiles are loaded in order): pointer steps and
+// a running in-group counter instead of per-tile 64-bit index arithmetic and a division by tiles_per_group. All
+// pointers are loop-carried, so the compiler cannot trade them for a per-tile recomputation from the row index.
 template <int RT>
-__device__ __forceinline__ void load_tile(const Int4MmaArgs& a, const int64_t (&rows)[RT][2], int t, int64_t tile,
-                                          TileCodes<RT>& out) {
-  const int64_t group = tile / a.tiles_per_group;
+struct TileCursor {
+  const uint4* codes[RT][2];    // this thread's 16 bytes of the next k tile
+  const float* scales[RT][2];   // the scale of the next k tile's group
+  const uint8_t* zeros[RT][2];  // its zero point; without zero points a valid dummy address that is never read
+  bool has_zeros = false;
+  int tile_in_group = 0;  // index of the next k tile inside its group
+  int tiles_per_group = 1;
+};
+
+// rows[rt][h]: the weight rows of (row fragment rt, lane row g + 8h), already clamped into the weight.
+template <int RT>
+__device__ __forceinline__ void init_cursor(const Int4MmaArgs& a, const int64_t (&rows)[RT][2], int t, int first_tile,
+                                            TileCursor<RT>& c) {
+  c.tiles_per_group = static_cast<int>(a.tiles_per_group);
+  c.has_zeros = a.zeros != nullptr;
+  const int group = first_tile / c.tiles_per_group;
+  c.tile_in_group = first_tile % c.tiles_per_group;
 #pragma unroll
   for (int rt = 0; rt < RT; ++rt) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int64_t row = rows[rt][h];
-      out.codes[rt][h] = __ldg(reinterpret_cast<const uint4*>(a.codes + row * a.code_stride_words) + tile * 4 + t);
-      out.params[rt][h].scale = __ldg(a.scales + row * a.scale_stride + group);
-      out.params[rt][h].zero = a.zeros != nullptr ? static_cast<int>(__ldg(a.zeros + row * a.zero_stride + group)) : 8;
+      c.codes[rt][h] = reinterpret_cast<const uint4*>(a.codes + row * a.code_stride_words) + first_tile * 4 + t;
+      c.scales[rt][h] = a.scales + row * a.scale_stride + group;
+      c.zeros[rt][h] =
+          c.has_zeros ? a.zeros + row * a.zero_stride + group : reinterpret_cast<const uint8_t*>(c.scales[rt][h]);
+    }
+  }
+}
+
+// Loads the cursor's k tile and moves it to the next.
+template <int RT>
+__device__ __forceinline__ void load_next_tile(TileCursor<RT>& c, TileCodes<RT>& out) {
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      out.codes[rt][h] = __ldg(c.codes[rt][h]);
+      out.params[rt][h].scale = __ldg(c.scales[rt][h]);
+      out.params[rt][h].zero = c.has_zeros ? static_cast<int>(__ldg(c.zeros[rt][h])) : 8;
+      c.codes[rt][h] += 4;
+    }
+  }
+  if (++c.tile_in_group == c.tiles_per_group) {
+    c.tile_in_group = 0;
+#pragma unroll
+    for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        ++c.scales[rt][h];
+        ++c.zeros[rt][h];
+      }
     }
   }
 }
@@ -124,15 +189,50 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int idx) {
   return idx == 0 ? v.x : idx == 1 ? v.y : idx == 2 ? v.z : v.w;
 }
 
-// The mma work of one k tile: 4 words per thread, each two k16 steps, against the staged x of local tile `local`.
-template <int NF, int RT>
-__device__ __forceinline__ void compute_tile(const TileCodes<RT>& tile, const uint4* x_staged, int local, int lane,
-                                             float (&acc)[RT][NF][4]) {
+// The mma work of one k tile: 4 words per thread, each two k16 steps; x_of(w, f) gives the B fragment of word w and
+// token fragment f. The fast-path test and the bf16x2 constants are made once per tile, and the choice is one
+// warp-uniform branch (every lane of the warp runs the same tile), so the per-word loop has no branch.
+template <int NF, int RT, typename XOf>
+__device__ __forceinline__ void mma_tile(const TileCodes<RT>& tile, XOf x_of, float (&acc)[RT][NF][4]) {
+  bool fast = true;
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) fast = fast && fast_dequant(tile.params[rt][0]) && fast_dequant(tile.params[rt][1]);
+  if (__all_sync(0xffffffffu, fast)) {
+    __nv_bfloat162 offset2[RT][2];
+    __nv_bfloat162 scale2[RT][2];
+#pragma unroll
+    for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        offset2[rt][h] = __float2bfloat162_rn(128.0f + static_cast<float>(tile.params[rt][h].zero));
+        scale2[rt][h] = __float2bfloat162_rn(tile.params[rt][h].scale);
+      }
+    }
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      uint4 xb[NF];
+#pragma unroll
+      for (int f = 0; f < NF; ++f) xb[f] = x_of(w, f);
+#pragma unroll
+      for (int rt = 0; rt < RT; ++rt) {
+        uint32_t top[4];
+        uint32_t bottom[4];
+        dequantize_word_fast(word_of(tile.codes[rt][0], w), offset2[rt][0], scale2[rt][0], top);
+        dequantize_word_fast(word_of(tile.codes[rt][1], w), offset2[rt][1], scale2[rt][1], bottom);
+#pragma unroll
+        for (int f = 0; f < NF; ++f) {
+          mma_bf16(acc[rt][f], top[0], bottom[0], top[1], bottom[1], xb[f].x, xb[f].y);
+          mma_bf16(acc[rt][f], top[2], bottom[2], top[3], bottom[3], xb[f].z, xb[f].w);
+        }
+      }
+    }
+    return;
+  }
 #pragma unroll
   for (int w = 0; w < 4; ++w) {
     uint4 xb[NF];
 #pragma unroll
-    for (int f = 0; f < NF; ++f) xb[f] = x_staged[((local * 4 + w) * NF + f) * 32 + lane];
+    for (int f = 0; f < NF; ++f) xb[f] = x_of(w, f);
 #pragma unroll
     for (int rt = 0; rt < RT; ++rt) {
       uint32_t top[4];
@@ -148,22 +248,30 @@ __device__ __forceinline__ void compute_tile(const TileCodes<RT>& tile, const ui
   }
 }
 
+// The mma work of one k tile against the staged x of local tile `local`.
+template <int NF, int RT>
+__device__ __forceinline__ void compute_tile(const TileCodes<RT>& tile, const uint4* x_staged, int local, int lane,
+                                             float (&acc)[RT][NF][4]) {
+  mma_tile<NF, RT>(
+      tile, [&](int w, int f) { return x_staged[((local * 4 + w) * NF + f) * 32 + lane]; }, acc);
+}
+
 // x in mma B-fragment order, zeros for tokens >= m: entry ((tile * 4 + w) * nf + f) * 32 + lane holds token
 // 8f + lane / 4, columns tile * 128 + 32 (lane % 4) + 8w .. + 7 in the weight's nibble-pair order. The main kernel
 // then stages it with plain 16-byte asynchronous copies (no registers, no latency chain before the mma work).
 __global__ void int4_x_fragments_kernel(Int4MmaArgs a, int nf) {
   const auto* x = static_cast<const __nv_bfloat16*>(a.x);
-  const int64_t total = a.num_tiles * 128 * nf;
-  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int lane = static_cast<int>(idx % 32);
-    const int f = static_cast<int>((idx / 32) % nf);
-    const int w = static_cast<int>((idx / (32 * nf)) % 4);
-    const int64_t tile = idx / (128 * nf);
+  const int total = static_cast<int>(a.num_tiles) * 128 * nf;  // K * nf, far under 2^31
+  for (int idx = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); idx < total;
+       idx += static_cast<int>(gridDim.x * blockDim.x)) {
+    const int lane = idx % 32;
+    const int f = (idx / 32) % nf;
+    const int w = (idx / (32 * nf)) % 4;
+    const int tile = idx / (128 * nf);
     const int token = 8 * f + lane / 4;
     uint4 value = make_uint4(0u, 0u, 0u, 0u);
     if (token < a.m) {
-      const int64_t col = tile * kInt4MmaTileK + 32 * (lane % 4) + 8 * w;
+      const int col = tile * static_cast<int>(kInt4MmaTileK) + 32 * (lane % 4) + 8 * w;
       value = pair_nibble_order(__ldg(reinterpret_cast<const uint4*>(x + token * a.x_stride + col)));
     }
     a.x_fragments[idx] = value;
@@ -190,8 +298,11 @@ __global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
       rows[rt][h] = row < a.n ? row : a.n - 1;
     }
   }
-  const int64_t tile_begin = static_cast<int64_t>(blockIdx.y) * a.tiles_per_split;
-  const int64_t tile_end = tile_begin + a.tiles_per_split < a.num_tiles ? tile_begin + a.tiles_per_split : a.num_tiles;
+  const int num_tiles = static_cast<int>(a.num_tiles);
+  const int tile_begin = static_cast<int>(blockIdx.y) * static_cast<int>(a.tiles_per_split);
+  const int tile_end = tile_begin + static_cast<int>(a.tiles_per_split) < num_tiles
+                           ? tile_begin + static_cast<int>(a.tiles_per_split)
+                           : num_tiles;
   float acc[RT][NF][4];
 #pragma unroll
   for (int rt = 0; rt < RT; ++rt) {
@@ -202,14 +313,16 @@ __global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
     }
   }
   TileCodes<RT> stages[S];
+  TileCursor<RT> cursor;
+  init_cursor<RT>(a, rows, t, tile_begin, cursor);
 #pragma unroll
   for (int s = 0; s < S; ++s) {
-    if (tile_begin + s < tile_end) load_tile<RT>(a, rows, t, tile_begin + s, stages[s]);
+    if (tile_begin + s < tile_end) load_next_tile<RT>(cursor, stages[s]);
   }
   // x chunks of kChunkTiles k tiles, double-buffered: chunk c + 1 is copied while chunk c is multiplied.
-  const auto issue_chunk = [&](int64_t first_tile, int buffer) {
-    const int64_t left = tile_end - first_tile;
-    const int count = static_cast<int>(left < kChunkTiles ? left : kChunkTiles) * 128 * NF;
+  const auto issue_chunk = [&](int first_tile, int buffer) {
+    const int left = tile_end - first_tile;
+    const int count = (left < kChunkTiles ? left : kChunkTiles) * 128 * NF;
     const uint4* source = a.x_fragments + first_tile * 128 * NF;
     uint4* target = x_staged + buffer * kBufferUint4;
     for (int idx = static_cast<int>(threadIdx.x); idx < count; idx += kThreads) cp_async16(target + idx, source + idx);
@@ -217,22 +330,21 @@ __global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
   };
   issue_chunk(tile_begin, 0);
   int buffer = 1;  // the buffer of the chunk being multiplied; flips to 0 at the first chunk
-  int64_t chunk_begin = tile_begin;
-  for (int64_t tile = tile_begin; tile < tile_end; tile += S) {
+  int chunk_begin = tile_begin;
+  for (int tile = tile_begin; tile < tile_end; tile += S) {
 #pragma unroll
     for (int s = 0; s < S; ++s) {
-      const int64_t current = tile + s;
+      const int current = tile + s;
       if (current >= tile_end) break;
-      if ((current - tile_begin) % kChunkTiles == 0) {  // uniform over the block
+      if (current - chunk_begin == kChunkTiles || current == tile_begin) {  // uniform over the block
         chunk_begin = current;
         buffer ^= 1;
         cp_async_wait_all();  // this thread's copies of this chunk (the only ones in flight) landed
         __syncthreads();      // everyone's landed, and every warp is done with the other buffer
         if (current + kChunkTiles < tile_end) issue_chunk(current + kChunkTiles, buffer ^ 1);
       }
-      compute_tile<NF, RT>(stages[s], x_staged + buffer * kBufferUint4, static_cast<int>(current - chunk_begin), lane,
-                           acc);
-      if (current + S < tile_end) load_tile<RT>(a, rows, t, current + S, stages[s]);
+      compute_tile<NF, RT>(stages[s], x_staged + buffer * kBufferUint4, current - chunk_begin, lane, acc);
+      if (current + S < tile_end) load_next_tile<RT>(cursor, stages[s]);
     }
   }
   // acc[rt][f] = (row g, tokens 2t, 2t + 1), (row g + 8, tokens 2t, 2t + 1) of fragment (rt, f).
@@ -278,7 +390,7 @@ constexpr int kStreamStages = NF == 1 ? 8 : 4;
 // Lane (g, t)'s x for one k tile, raw: token 8f + g, columns tile * 128 + 32t .. + 31 (zeros for tokens >= m). The
 // nibble-pair permutation is applied where the values are used, so that the loads stay in flight until then.
 template <int NF>
-__device__ __forceinline__ void load_x_tile(const Int4MmaArgs& a, int g, int t, int64_t tile, uint4 (&out)[NF][4]) {
+__device__ __forceinline__ void load_x_tile(const Int4MmaArgs& a, int g, int t, int tile, uint4 (&out)[NF][4]) {
   const auto* x = static_cast<const __nv_bfloat16*>(a.x);
 #pragma unroll
   for (int f = 0; f < NF; ++f) {
@@ -293,24 +405,8 @@ __device__ __forceinline__ void load_x_tile(const Int4MmaArgs& a, int g, int t, 
 template <int NF, int RT>
 __device__ __forceinline__ void compute_tile_direct(const TileCodes<RT>& tile, const uint4 (&x)[NF][4],
                                                     float (&acc)[RT][NF][4]) {
-#pragma unroll
-  for (int w = 0; w < 4; ++w) {
-    uint4 xb[NF];
-#pragma unroll
-    for (int f = 0; f < NF; ++f) xb[f] = pair_nibble_order(x[f][w]);
-#pragma unroll
-    for (int rt = 0; rt < RT; ++rt) {
-      uint32_t top[4];
-      uint32_t bottom[4];
-      dequantize_word(word_of(tile.codes[rt][0], w), tile.params[rt][0], top);
-      dequantize_word(word_of(tile.codes[rt][1], w), tile.params[rt][1], bottom);
-#pragma unroll
-      for (int f = 0; f < NF; ++f) {
-        mma_bf16(acc[rt][f], top[0], bottom[0], top[1], bottom[1], xb[f].x, xb[f].y);
-        mma_bf16(acc[rt][f], top[2], bottom[2], top[3], bottom[3], xb[f].z, xb[f].w);
-      }
-    }
-  }
+  mma_tile<NF, RT>(
+      tile, [&](int w, int f) { return pair_nibble_order(x[f][w]); }, acc);
 }
 
 // Block: 16 weight rows, K split between its warps in contiguous runs of k tiles. Each warp keeps
@@ -337,9 +433,10 @@ __global__ void __launch_bounds__(kInt4StreamMaxWarps * 32) int4_stream_kernel(I
       rows[rt][h] = row < a.n ? row : a.n - 1;
     }
   }
-  const int64_t per_warp = (a.num_tiles + num_warps - 1) / num_warps;
-  const int64_t tile_begin = warp * per_warp < a.num_tiles ? warp * per_warp : a.num_tiles;
-  const int64_t tile_end = tile_begin + per_warp < a.num_tiles ? tile_begin + per_warp : a.num_tiles;
+  const int num_tiles = static_cast<int>(a.num_tiles);
+  const int per_warp = (num_tiles + num_warps - 1) / num_warps;
+  const int tile_begin = warp * per_warp < num_tiles ? warp * per_warp : num_tiles;
+  const int tile_end = tile_begin + per_warp < num_tiles ? tile_begin + per_warp : num_tiles;
   float acc[RT][NF][4];
 #pragma unroll
   for (int rt = 0; rt < RT; ++rt) {
@@ -350,21 +447,23 @@ __global__ void __launch_bounds__(kInt4StreamMaxWarps * 32) int4_stream_kernel(I
     }
   }
   TileCodes<RT> stages[S];
+  TileCursor<RT> cursor;
+  init_cursor<RT>(a, rows, t, tile_begin, cursor);
 #pragma unroll
   for (int s = 0; s < S; ++s) {
-    if (tile_begin + s < tile_end) load_tile<RT>(a, rows, t, tile_begin + s, stages[s]);
+    if (tile_begin + s < tile_end) load_next_tile<RT>(cursor, stages[s]);
   }
   uint4 x_now[NF][4];
   if (tile_begin < tile_end) load_x_tile<NF>(a, g, t, tile_begin, x_now);
-  for (int64_t tile = tile_begin; tile < tile_end; tile += S) {
+  for (int tile = tile_begin; tile < tile_end; tile += S) {
 #pragma unroll
     for (int s = 0; s < S; ++s) {
-      const int64_t current = tile + s;
+      const int current = tile + s;
       if (current >= tile_end) break;
       uint4 x_next[NF][4];  // the last tile reloads its own x (an L1 hit) rather than branch around the copy below
       load_x_tile<NF>(a, g, t, current + 1 < tile_end ? current + 1 : current, x_next);
       compute_tile_direct<NF, RT>(stages[s], x_now, acc);
-      if (current + S < tile_end) load_tile<RT>(a, rows, t, current + S, stages[s]);
+      if (current + S < tile_end) load_next_tile<RT>(cursor, stages[s]);
 #pragma unroll
       for (int f = 0; f < NF; ++f) {
 #pragma unroll

@@ -239,9 +239,9 @@ Int4MmaSplit int4_mma_split(int num_sms, int64_t pass_rows, int64_t num_out, int
   return split;
 }
 
-// Whether the one-launch decode kernel runs: measured faster than the x-fragment kernel only where its 16-row
-// blocks fit one wave (k/v at N = 1024: 10 us against 12.5-16 us); on wider weights (q, o, gate/up, down) it issues
-// too few instructions per cycle with 8 warps a multiprocessor (docs/CUDA.md).
+// Whether the one-launch decode kernel runs: measured clearly faster than the x-fragment kernel only where its
+// 16-row blocks fit one wave (k/v at N = 1024: 6.8 us against 11.1-12.8 us, H100 run 4); on wider weights it keeps
+// too few warps a multiprocessor (o, gate/up, down slower; q at M <= 8 within 6%, not worth a per-shape rule).
 bool use_int4_stream(int num_sms, int64_t num_rows, int64_t num_out) {
   if (num_rows > kInt4StreamMaxRows) return false;
   switch (int4_kernel.load(std::memory_order_relaxed)) {
