@@ -2,6 +2,8 @@
 // Must not contain HTTP transport, engine calls or response building.
 #include "serve/generate_request_builder.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 #include "serve/json_value.h"
@@ -20,6 +22,7 @@ ordered_json tool_call_arguments(const std::string& arguments) {
   return arguments;
 }
 
+// The parts as the client sent them (format not resolved: no chat template known).
 ordered_json content_parts_json(const std::vector<ContentPart>& parts) {
   ordered_json out = ordered_json::array();
   for (const ContentPart& part : parts) {
@@ -30,6 +33,65 @@ ordered_json content_parts_json(const std::vector<ContentPart>& parts) {
     }
   }
   return out;
+}
+
+bool has_image(const ChatMessage& message) {
+  return std::any_of(message.parts.begin(), message.parts.end(),
+                     [](const ContentPart& part) { return part.type == ContentPartType::kImageUrl; });
+}
+
+// vLLM's "string" content: the text parts joined with newlines; absent content is "".
+std::string joined_text(const ChatMessage& message) {
+  if (message.content_form == ContentForm::kString) return message.content;
+  std::string out;
+  bool first = true;
+  for (const ContentPart& part : message.parts) {
+    if (part.type != ContentPartType::kText) continue;
+    if (!first) out += '\n';
+    out += part.text;
+    first = false;
+  }
+  return out;
+}
+
+// vLLM's "openai" content: always a list; a string becomes one text part, absent content an empty list. Images are
+// {"type": "image"} as vLLM hands them to templates, with the URL kept for the engine's image fetch.
+ordered_json openai_content(const ChatMessage& message) {
+  ordered_json out = ordered_json::array();
+  if (message.content_form == ContentForm::kString) out.push_back({{"type", "text"}, {"text", message.content}});
+  for (const ContentPart& part : message.parts) {
+    if (part.type == ContentPartType::kText) {
+      out.push_back({{"type", "text"}, {"text", part.text}});
+    } else {
+      out.push_back({{"type", "image"}, {"image_url", {{"url", part.image_url}}}});
+    }
+  }
+  return out;
+}
+
+ApiResult<ordered_json> content_json(const ChatMessage& message, ChatTemplateContentFormat format,
+                                     size_t message_idx) {
+  switch (format) {
+    case ChatTemplateContentFormat::kAuto:
+      if (message.content_form == ContentForm::kString) return ordered_json(message.content);
+      if (message.content_form == ContentForm::kParts) return content_parts_json(message.parts);
+      return ordered_json();
+    case ChatTemplateContentFormat::kString:
+      if (has_image(message)) {
+        const std::string param = "messages[" + std::to_string(message_idx) + "].content";
+        return bad_request(
+            "This server passes message content to the chat template as plain text (--chat-template-content-format "
+            "string), which cannot carry images; send text only, or start the server with "
+            "--chat-template-content-format openai (or auto with a template that loops over content parts).",
+            param);
+      }
+      return ordered_json(joined_text(message));
+    case ChatTemplateContentFormat::kOpenai:
+      // vLLM hands tool results that are only text to templates as one string, whatever the format.
+      if (message.role == ChatRole::kTool && !has_image(message)) return ordered_json(joined_text(message));
+      return openai_content(message);
+  }
+  return ordered_json();
 }
 
 // The request's tools in the client's key order; the body was already validated, so a failure here means the
@@ -106,6 +168,7 @@ GenerateDefaults generate_defaults_from_config(const ServeConfig& config) {
   out.reasoning_parser = config.reasoning_parser;
   out.tool_call_parser = config.tool_call_parser;
   out.enable_auto_tool_choice = config.enable_auto_tool_choice;
+  out.content_format = config.chat_template_content_format;
   return out;
 }
 
@@ -132,13 +195,16 @@ engine::SamplingRequest to_sampling_request(const SamplingOptions& options) {
   return out;
 }
 
-nlohmann::ordered_json chat_messages_to_json(const std::vector<ChatMessage>& messages) {
+ApiResult<nlohmann::ordered_json> chat_messages_to_json(const std::vector<ChatMessage>& messages,
+                                                        ChatTemplateContentFormat format) {
   ordered_json out = ordered_json::array();
-  for (const ChatMessage& message : messages) {
+  for (size_t message_idx = 0; message_idx < messages.size(); ++message_idx) {
+    const ChatMessage& message = messages[message_idx];
     ordered_json entry = ordered_json::object();
     entry["role"] = chat_role_name(message.role);
-    if (message.content_form == ContentForm::kString) entry["content"] = message.content;
-    if (message.content_form == ContentForm::kParts) entry["content"] = content_parts_json(message.parts);
+    ApiResult<ordered_json> content = content_json(message, format, message_idx);
+    if (!content.ok()) return content.error();
+    if (!content.value().is_null()) entry["content"] = std::move(content).value();
     if (!message.name.empty()) entry["name"] = message.name;
     if (message.reasoning) entry["reasoning_content"] = *message.reasoning;
     if (!message.tool_calls.empty()) {
@@ -167,11 +233,14 @@ ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatComplet
   engine::GenerateRequest out;
   out.request_id = std::move(request_id);
   text::ChatRenderRequest chat;
-  chat.messages = chat_messages_to_json(request.messages);
+  ApiResult<ordered_json> messages = chat_messages_to_json(request.messages, defaults.content_format);
+  if (!messages.ok()) return messages.error();
+  chat.messages = std::move(messages).value();
   chat.tools = tools_json(body, request.tools);
   chat.add_generation_prompt = request.add_generation_prompt;
   chat.extra_kwargs = template_kwargs(defaults, request.chat_template_kwargs);
-  if (request.reasoning_effort) chat.extra_kwargs["reasoning_effort"] = reasoning_effort_name(*request.reasoning_effort);
+  if (request.reasoning_effort)
+    chat.extra_kwargs["reasoning_effort"] = reasoning_effort_name(*request.reasoning_effort);
   if (auto thinking = chat.extra_kwargs.find("enable_thinking");
       thinking != chat.extra_kwargs.end() && thinking->is_boolean()) {
     out.output.enable_thinking = thinking->get<bool>();
@@ -215,10 +284,13 @@ ApiResult<engine::GenerateRequest> build_completion_generate_request(const Compl
   return out;
 }
 
-text::ChatRenderRequest build_tokenize_render_request(const TokenizeRequest& request, std::string_view body,
-                                                      const GenerateDefaults& defaults) {
+ApiResult<text::ChatRenderRequest> build_tokenize_render_request(const TokenizeRequest& request,
+                                                                 std::string_view body,
+                                                                 const GenerateDefaults& defaults) {
   text::ChatRenderRequest chat;
-  chat.messages = chat_messages_to_json(request.messages);
+  ApiResult<ordered_json> messages = chat_messages_to_json(request.messages, defaults.content_format);
+  if (!messages.ok()) return messages.error();
+  chat.messages = std::move(messages).value();
   chat.tools = tools_json(body, request.tools);
   chat.add_generation_prompt = request.add_generation_prompt;
   chat.extra_kwargs = template_kwargs(defaults, request.chat_template_kwargs);

@@ -23,14 +23,19 @@ struct GenerateDefaults {
   ReasoningParserKind reasoning_parser = ReasoningParserKind::kNone;
   ToolCallParserKind tool_call_parser = ToolCallParserKind::kNone;
   bool enable_auto_tool_choice = false;
+  // --chat-template-content-format once resolved against the template (string or openai); kAuto (not resolved,
+  // no template known) passes content on as the client sent it.
+  ChatTemplateContentFormat content_format = ChatTemplateContentFormat::kAuto;
 };
 
 GenerateDefaults generate_defaults_from_config(const ServeConfig& config);
 
 engine::SamplingRequest to_sampling_request(const SamplingOptions& options);
 
-// The messages as OpenAI JSON for the template (ordered, as transformers sees Python dicts).
-nlohmann::ordered_json chat_messages_to_json(const std::vector<ChatMessage>& messages);
+// The messages as OpenAI JSON for the template (ordered, as transformers sees Python dicts), content shaped by
+// `format` as vLLM shapes it; images under "string" are a 400 (fovea's engine takes images from content parts).
+ApiResult<nlohmann::ordered_json> chat_messages_to_json(const std::vector<ChatMessage>& messages,
+                                                        ChatTemplateContentFormat format);
 
 // `body` is the request's raw JSON text: tool schemas are taken from it with their key order kept.
 ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatCompletionRequest& request,
@@ -42,7 +47,8 @@ ApiResult<engine::GenerateRequest> build_completion_generate_request(const Compl
                                                                      std::string request_id);
 
 // The chat template input of a /tokenize request in chat form.
-text::ChatRenderRequest build_tokenize_render_request(const TokenizeRequest& request, std::string_view body,
-                                                      const GenerateDefaults& defaults);
+ApiResult<text::ChatRenderRequest> build_tokenize_render_request(const TokenizeRequest& request,
+                                                                 std::string_view body,
+                                                                 const GenerateDefaults& defaults);
 
 }  // namespace fovea::serve

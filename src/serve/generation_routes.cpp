@@ -95,8 +95,22 @@ bool pump(ServerContext& context, GenerationRun& run, const StreamWriter& write,
   return true;
 }
 
-std::string response_id(std::string_view prefix, const std::string& client_request_id) {
-  return client_request_id.empty() ? make_response_id(prefix) : std::string(prefix) + client_request_id;
+// The id a generation answer carries: the client's X-Request-Id (vLLM's rule), else the body's request_id, else
+// a random one.
+std::string response_id(std::string_view prefix, const HttpRequestInfo& info, const std::string& body_request_id) {
+  if (!info.client_request_id.empty()) return std::string(prefix) + info.client_request_id;
+  return body_request_id.empty() ? make_response_id(prefix) : std::string(prefix) + body_request_id;
+}
+
+HttpReply with_id(HttpReply reply, const std::string& id) {
+  reply.request_id = id;
+  return reply;
+}
+
+// An error answer given instead of generating; the request log (when on) records it under `id`.
+HttpReply failed(const ServerContext& context, const std::string& id, const ApiError& error) {
+  context.request_log().failed(id, error);
+  return with_id(error_reply(error), id);
 }
 
 HttpReply chat_stream(ServerContext& context, std::unique_ptr<GenerationRun> run_owned,
@@ -173,50 +187,57 @@ MaybeApiError check_prompt_length(const ServerContext& context, const Completion
 
 }  // namespace
 
-HttpReply handle_chat_completions(ServerContext& context, std::string_view body) {
+HttpReply handle_chat_completions(ServerContext& context, std::string_view body, const HttpRequestInfo& info) {
   ApiResult<ChatCompletionRequest> parsed = parse_chat_completion_request(body, context.limits());
-  if (!parsed.ok()) return error_reply(parsed.error());
+  if (!parsed.ok()) return failed(context, response_id("chatcmpl-", info, ""), parsed.error());
   const ChatCompletionRequest& request = parsed.value();
+  const std::string id = response_id("chatcmpl-", info, request.request_id);
   const std::vector<std::string> names = served_model_names(context.config());
-  if (MaybeApiError error = check_requested_model(request.model, names)) return error_reply(*error);
+  if (MaybeApiError error = check_requested_model(request.model, names)) return failed(context, id, *error);
   ApiResult<engine::GenerateRequest> generate =
       build_chat_generate_request(request, body, context.defaults(), make_response_id("req-"));
-  if (!generate.ok()) return error_reply(generate.error());
-  ApiResult<std::unique_ptr<GenerationRun>> run = GenerationRun::start(context, std::move(generate).value());
-  if (!run.ok()) return error_reply(run.error());
+  if (!generate.ok()) return failed(context, id, generate.error());
+  context.request_log().received(id, generate.value());
+  ApiResult<std::unique_ptr<GenerationRun>> run = GenerationRun::start(context, std::move(generate).value(), id);
+  if (!run.ok()) return failed(context, id, run.error());
 
-  ResponseIdentity identity{response_id("chatcmpl-", request.request_id), unix_time_now_s(),
-                            request.model.empty() ? names.front() : request.model};
+  ResponseIdentity identity{id, unix_time_now_s(), request.model.empty() ? names.front() : request.model};
   ChatOutputOptions options;
   options.num_choices = request.sampling.n;
   options.include_reasoning = request.include_reasoning;
   options.logprobs = request.sampling.num_logprobs.has_value();
   options.return_token_ids = request.return_token_ids;
-  if (request.stream) return chat_stream(context, std::move(run).value(), request, std::move(identity), options);
+  if (request.stream) {
+    return with_id(chat_stream(context, std::move(run).value(), request, std::move(identity), options), id);
+  }
 
   ChatOutput output(options);
   if (MaybeApiError error = collect(context, *run.value(), [&](const engine::RequestUpdate& update) {
         output.add(update);
       })) {
-    return error_reply(*error);
+    return with_id(error_reply(*error), id);
   }
   std::vector<ChatChoice> choices = output.choices();
-  if (any_error(choices)) return error_reply(internal_server_error());
-  return json_reply(
-      build_chat_completion(identity, context.config().response_role, choices, usage_from(context, run.value()->usage())));
+  if (any_error(choices)) return with_id(error_reply(internal_server_error()), id);
+  return with_id(json_reply(build_chat_completion(identity, context.config().response_role, choices,
+                                                  usage_from(context, run.value()->usage()))),
+                 id);
 }
 
-HttpReply handle_completions(ServerContext& context, std::string_view body) {
+HttpReply handle_completions(ServerContext& context, std::string_view body, const HttpRequestInfo& info) {
   ApiResult<CompletionRequest> parsed = parse_completion_request(body, context.limits());
-  if (!parsed.ok()) return error_reply(parsed.error());
+  if (!parsed.ok()) return failed(context, response_id("cmpl-", info, ""), parsed.error());
   const CompletionRequest& request = parsed.value();
+  const std::string id = response_id("cmpl-", info, request.request_id);
   const std::vector<std::string> names = served_model_names(context.config());
-  if (MaybeApiError error = check_requested_model(request.model, names)) return error_reply(*error);
+  if (MaybeApiError error = check_requested_model(request.model, names)) return failed(context, id, *error);
   const CompletionPrompt& prompt = request.prompts.front();
-  if (MaybeApiError error = check_prompt_length(context, prompt, request.sampling)) return error_reply(*error);
+  if (MaybeApiError error = check_prompt_length(context, prompt, request.sampling)) {
+    return failed(context, id, *error);
+  }
   ApiResult<engine::GenerateRequest> generate =
       build_completion_generate_request(request, prompt, make_response_id("req-"));
-  if (!generate.ok()) return error_reply(generate.error());
+  if (!generate.ok()) return failed(context, id, generate.error());
 
   CompletionOutputOptions options;
   options.num_choices = request.sampling.n;
@@ -228,28 +249,30 @@ HttpReply handle_completions(ServerContext& context, std::string_view body) {
     } else if (engine::Engine* engine = context.engine()) {
       const std::vector<int32_t>& ids = *generate.value().prompt.token_ids;
       base::Result<std::string> text = engine->tokenizer().decode(ids, /*skip_special_tokens=*/false);
-      if (!text.ok()) return error_reply(api_error_from_status(text.status()));
+      if (!text.ok()) return failed(context, id, api_error_from_status(text.status()));
       options.echo_text = *text;
     }
   }
-  ApiResult<std::unique_ptr<GenerationRun>> run = GenerationRun::start(context, std::move(generate).value());
-  if (!run.ok()) return error_reply(run.error());
+  context.request_log().received(id, generate.value());
+  ApiResult<std::unique_ptr<GenerationRun>> run = GenerationRun::start(context, std::move(generate).value(), id);
+  if (!run.ok()) return failed(context, id, run.error());
 
-  ResponseIdentity identity{response_id("cmpl-", request.request_id), unix_time_now_s(),
-                            request.model.empty() ? names.front() : request.model};
-  if (request.stream) return completion_stream(context, std::move(run).value(), request, std::move(identity), options);
+  ResponseIdentity identity{id, unix_time_now_s(), request.model.empty() ? names.front() : request.model};
+  if (request.stream) {
+    return with_id(completion_stream(context, std::move(run).value(), request, std::move(identity), options), id);
+  }
 
   CompletionOutput output(options);
   if (MaybeApiError error = collect(context, *run.value(), [&](const engine::RequestUpdate& update) {
         output.add(update);
       })) {
-    return error_reply(*error);
+    return with_id(error_reply(*error), id);
   }
   std::vector<CompletionChoice> choices = output.choices();
   for (const CompletionChoice& choice : choices) {
-    if (choice.finish_reason == FinishReason::kError) return error_reply(internal_server_error());
+    if (choice.finish_reason == FinishReason::kError) return with_id(error_reply(internal_server_error()), id);
   }
-  return json_reply(build_completion(identity, choices, usage_from(context, run.value()->usage())));
+  return with_id(json_reply(build_completion(identity, choices, usage_from(context, run.value()->usage()))), id);
 }
 
 }  // namespace fovea::serve

@@ -43,7 +43,7 @@ ApiError submit_error(const base::Status& status) {
 }  // namespace
 
 ApiResult<std::unique_ptr<GenerationRun>> GenerationRun::start(ServerContext& context,
-                                                               engine::GenerateRequest request) {
+                                                               engine::GenerateRequest request, std::string log_id) {
   ApiResult<engine::Engine*> engine = context.ready_engine();
   if (!engine.ok()) return engine.error();
   ApiResult<std::unique_ptr<AdmissionTicket>> ticket = context.admit();
@@ -58,17 +58,18 @@ ApiResult<std::unique_ptr<GenerationRun>> GenerationRun::start(ServerContext& co
     return submit_error(stream.status());
   }
   return std::unique_ptr<GenerationRun>(
-      new GenerationRun(context, std::move(ticket).value(), std::move(*stream), n, max_tokens));
+      new GenerationRun(context, std::move(ticket).value(), std::move(*stream), n, max_tokens, std::move(log_id)));
 }
 
 GenerationRun::GenerationRun(ServerContext& context, std::unique_ptr<AdmissionTicket> ticket,
                              std::unique_ptr<engine::RequestStream> stream, int32_t n,
-                             std::optional<int64_t> max_tokens)
+                             std::optional<int64_t> max_tokens, std::string log_id)
     : context_(context),
       ticket_(std::move(ticket)),
       stream_(std::move(stream)),
       n_(n),
       max_tokens_(max_tokens),
+      log_id_(std::move(log_id)),
       start_time_(std::chrono::steady_clock::now()) {}
 
 GenerationRun::~GenerationRun() {
@@ -122,6 +123,10 @@ void GenerationRun::record(const std::string& finished_reason) {
   request.max_tokens = max_tokens_;
   request.finished_reason = finished_reason;
   context_.feed().record_finished(request);
+  const double elapsed_s = timings_.end_to_end_s > 0.0
+                               ? timings_.end_to_end_s
+                               : std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
+  context_.request_log().finished(log_id_, finished_reason, usage_, elapsed_s);
 }
 
 }  // namespace fovea::serve

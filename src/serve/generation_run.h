@@ -17,8 +17,9 @@ namespace fovea::serve {
 
 class GenerationRun {
  public:
-  // `max_tokens` and `n` are the request's values, for the request-parameter histograms.
-  static ApiResult<std::unique_ptr<GenerationRun>> start(ServerContext& context, engine::GenerateRequest request);
+  // `log_id` names the request in the request log (--enable-log-requests): its outcome is logged when it ends.
+  static ApiResult<std::unique_ptr<GenerationRun>> start(ServerContext& context, engine::GenerateRequest request,
+                                                         std::string log_id);
   GenerationRun(const GenerationRun&) = delete;
   GenerationRun& operator=(const GenerationRun&) = delete;
   // A run that did not finish is cancelled (its KV blocks are freed) and counted as aborted.
@@ -35,7 +36,8 @@ class GenerationRun {
 
  private:
   GenerationRun(ServerContext& context, std::unique_ptr<AdmissionTicket> ticket,
-                std::unique_ptr<engine::RequestStream> stream, int32_t n, std::optional<int64_t> max_tokens);
+                std::unique_ptr<engine::RequestStream> stream, int32_t n, std::optional<int64_t> max_tokens,
+                std::string log_id);
   void record(const std::string& finished_reason);
 
   ServerContext& context_;  // not owned; outlives the run
@@ -43,6 +45,7 @@ class GenerationRun {
   std::unique_ptr<engine::RequestStream> stream_;
   int32_t n_;
   std::optional<int64_t> max_tokens_;
+  std::string log_id_;
   std::chrono::steady_clock::time_point start_time_;
   std::optional<std::chrono::steady_clock::time_point> last_token_time_;
   engine::RequestUsage usage_;

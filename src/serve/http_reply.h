@@ -23,6 +23,14 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
   // Set for server-sent events: runs on the HTTP thread once the headers are out.
   std::function<void(const StreamWriter& write)> stream;
+  // The id this answer carries (generation routes: the response id); X-Request-Id when the client sent none.
+  std::string request_id;
+};
+
+// What a route may know about the HTTP request besides its body.
+struct HttpRequestInfo {
+  // The client's X-Request-Id when it is valid (request_id.h), else empty. vLLM makes it the request's id.
+  std::string client_request_id;
 };
 
 HttpReply json_reply(const nlohmann::ordered_json& value, int status = 200);

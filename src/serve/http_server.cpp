@@ -2,6 +2,7 @@
 // Must not contain route logic.
 #include "serve/http_server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
@@ -11,7 +12,9 @@
 #include <string_view>
 
 #include "base/log.h"
+#include "serve/http_log.h"
 #include "serve/openai_routes.h"
+#include "serve/request_id.h"
 
 namespace fovea::serve {
 namespace {
@@ -26,20 +29,21 @@ enum class Method { kGet, kPost };
 struct Route {
   std::string_view path;
   Method method;
-  std::function<HttpReply(ServerContext&, std::string_view body)> handle;
+  std::function<HttpReply(ServerContext&, std::string_view body, const HttpRequestInfo& info)> handle;
 };
 
 const std::array<Route, 9>& routes() {
   static const std::array<Route, 9> kRoutes = {{
       {"/v1/chat/completions", Method::kPost, handle_chat_completions},
       {"/v1/completions", Method::kPost, handle_completions},
-      {"/v1/models", Method::kGet, [](ServerContext& c, std::string_view) { return handle_models(c); }},
-      {"/tokenize", Method::kPost, handle_tokenize},
-      {"/detokenize", Method::kPost, handle_detokenize},
-      {"/health", Method::kGet, [](ServerContext& c, std::string_view) { return handle_health(c); }},
-      {"/health/live", Method::kGet, [](ServerContext&, std::string_view) { return handle_health_live(); }},
-      {"/metrics", Method::kGet, [](ServerContext& c, std::string_view) { return handle_metrics(c); }},
-      {"/version", Method::kGet, [](ServerContext& c, std::string_view) { return handle_version(c); }},
+      {"/v1/models", Method::kGet, [](ServerContext& c, std::string_view, auto&) { return handle_models(c); }},
+      {"/tokenize", Method::kPost, [](ServerContext& c, std::string_view b, auto&) { return handle_tokenize(c, b); }},
+      {"/detokenize", Method::kPost,
+       [](ServerContext& c, std::string_view b, auto&) { return handle_detokenize(c, b); }},
+      {"/health", Method::kGet, [](ServerContext& c, std::string_view, auto&) { return handle_health(c); }},
+      {"/health/live", Method::kGet, [](ServerContext&, std::string_view, auto&) { return handle_health_live(); }},
+      {"/metrics", Method::kGet, [](ServerContext& c, std::string_view, auto&) { return handle_metrics(c); }},
+      {"/version", Method::kGet, [](ServerContext& c, std::string_view, auto&) { return handle_version(c); }},
   }};
   return kRoutes;
 }
@@ -81,11 +85,18 @@ void send_reply(const HttpReply& reply, httplib::Response& res) {
 // The route label of fovea:http_requests: known paths only, so a scanner cannot grow the label set.
 std::string route_label(std::string_view path) { return find_route(path) != nullptr ? std::string(path) : "other"; }
 
+// The client's X-Request-Id when fovea accepts it (request_id.h), else "".
+std::string client_request_id(const httplib::Request& req) {
+  if (!req.has_header("X-Request-Id")) return {};
+  std::string id = req.get_header_value("X-Request-Id");
+  return is_valid_client_request_id(id) ? id : std::string();
+}
+
 }  // namespace
 
 class HttpServer::Impl {
  public:
-  explicit Impl(ServerContext& context) : context_(context) {
+  explicit Impl(ServerContext& context) : context_(context), http_log_(context.config()) {
     const size_t num_threads = num_worker_threads(context);
     server_.new_task_queue = [num_threads] { return new httplib::ThreadPool(num_threads); };
     server_.set_payload_max_length(static_cast<size_t>(context.config().max_request_body_bytes));
@@ -98,7 +109,15 @@ class HttpServer::Impl {
     });
     for (const Route& route : routes()) {
       auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) {
-        send_reply(route.handle(context_, req.body), res);
+        HttpRequestInfo info;
+        info.client_request_id = client_request_id(req);
+        HttpReply reply = route.handle(context_, req.body, info);
+        // vLLM's --enable-request-id-headers: the client's id, else the one this answer carries.
+        if (context_.config().enable_request_id_headers) {
+          const std::string& id = !info.client_request_id.empty() ? info.client_request_id : reply.request_id;
+          if (!id.empty()) reply.headers.emplace_back("X-Request-Id", id);
+        }
+        send_reply(reply, res);
       };
       if (route.method == Method::kGet) {
         server_.Get(std::string(route.path), handler);
@@ -121,14 +140,24 @@ class HttpServer::Impl {
     server_.Delete(".*", fallback);
     server_.Options(".*", fallback);
     server_.set_error_handler([this](const httplib::Request&, httplib::Response& res) { fill_error(res); });
-    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      FOVEA_LOG_ERROR("a request handler threw; answered 500");
+    server_.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      http_log_.error("a request handler threw; answered 500");
       send_reply(error_reply(internal_server_error()), res);
+    });
+    // Runs on every answer just before its headers go out (routes, auth refusals, library errors): answers that
+    // no route stamped get the client's X-Request-Id or a fresh one.
+    server_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!context_.config().enable_request_id_headers || res.has_header("X-Request-Id")) return;
+      std::string id = client_request_id(req);
+      res.set_header("X-Request-Id", id.empty() ? random_request_id() : id);
     });
     server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       context_.metrics().http_requests(route_label(req.path), res.status).inc();
-      if (res.status >= 500) FOVEA_LOG_WARN("{} {} -> {}", req.method, route_label(req.path), res.status);
-      FOVEA_LOG_DEBUG("{} {} -> {}", req.method, route_label(req.path), res.status);
+      if (res.status >= 500) {
+        http_log_.warning(fmt::format("{} {} -> {}", req.method, route_label(req.path), res.status));
+      }
+      http_log_.access(req.path, access_log_line(req.remote_addr, req.remote_port, req.method, req.target,
+                                                 req.version, res.status));
     });
   }
 
@@ -172,6 +201,7 @@ class HttpServer::Impl {
   }
 
   ServerContext& context_;  // not owned; outlives the server
+  HttpLog http_log_;
   httplib::Server server_;
 };
 

@@ -2,6 +2,7 @@
 // Must not contain HTTP library types.
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "serve/generate_request_builder.h"
@@ -59,7 +60,9 @@ HttpReply handle_tokenize(ServerContext& context, std::string_view body) {
       return error_reply(bad_request("This model has no chat template; send `prompt` instead of `messages`.",
                                      "messages"));
     }
-    text::ChatRenderRequest render = build_tokenize_render_request(request, body, context.defaults());
+    ApiResult<text::ChatRenderRequest> render_or = build_tokenize_render_request(request, body, context.defaults());
+    if (!render_or.ok()) return error_reply(render_or.error());
+    text::ChatRenderRequest render = std::move(render_or).value();
     render.bos_token = context.bos_token();
     render.eos_token = context.eos_token();
     base::Result<std::string> rendered = chat_template->render(render);

@@ -10,8 +10,10 @@
 
 namespace fovea::serve {
 
-HttpReply handle_chat_completions(ServerContext& context, std::string_view body);
-HttpReply handle_completions(ServerContext& context, std::string_view body);
+// Generation routes: the response id is built on the client's X-Request-Id when it sent one (vLLM's rule), else on
+// the body's request_id, else a random id; the reply carries it in HttpReply::request_id.
+HttpReply handle_chat_completions(ServerContext& context, std::string_view body, const HttpRequestInfo& info);
+HttpReply handle_completions(ServerContext& context, std::string_view body, const HttpRequestInfo& info);
 HttpReply handle_models(ServerContext& context);
 HttpReply handle_tokenize(ServerContext& context, std::string_view body);
 HttpReply handle_detokenize(ServerContext& context, std::string_view body);

@@ -347,6 +347,13 @@ nlohmann::ordered_json serve_config_to_json(const ServeConfig& config) {
   out["enable-log-requests"] = config.enable_log_requests;
   out["max-log-len"] = optional_json(config.max_log_len);
   out["uvicorn-log-level"] = log_level_name(config.uvicorn_log_level);
+  out["disable-uvicorn-access-log"] = config.disable_uvicorn_access_log;
+  std::string quiet_endpoints;
+  for (const std::string& path : config.disable_access_log_for_endpoints) {
+    quiet_endpoints += (quiet_endpoints.empty() ? "" : ",") + path;
+  }
+  out["disable-access-log-for-endpoints"] =
+      quiet_endpoints.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(quiet_endpoints);
   out["log-level"] = log_level_name(config.log_level);
   out["enable-request-id-headers"] = config.enable_request_id_headers;
   out["enable-prompt-tokens-details"] = config.enable_prompt_tokens_details;

@@ -57,7 +57,9 @@ struct ServeConfig {
   int64_t max_request_body_bytes = int64_t{64} << 20;
   bool enable_log_requests = false;
   std::optional<int64_t> max_log_len;
-  LogLevel uvicorn_log_level = LogLevel::kInfo;  // HTTP access log
+  LogLevel uvicorn_log_level = LogLevel::kInfo;  // the HTTP layer's log (access lines are info)
+  bool disable_uvicorn_access_log = false;
+  std::vector<std::string> disable_access_log_for_endpoints;  // paths without access lines ("/health")
   LogLevel log_level = LogLevel::kInfo;          // fovea's own log (vLLM's --log-level)
   bool enable_request_id_headers = false;
   bool enable_prompt_tokens_details = false;

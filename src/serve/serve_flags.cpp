@@ -571,6 +571,29 @@ base::Status set_uvicorn_log_level(ServeConfig& c, const FlagValue& v, Notes&) {
 
 base::Status set_log_level(ServeConfig& c, const FlagValue& v, Notes&) { return parse_log_level(v.text, c.log_level); }
 
+base::Status set_disable_uvicorn_access_log(ServeConfig& c, const FlagValue& v, Notes&) {
+  c.disable_uvicorn_access_log = v.switch_on;
+  return base::Status::ok_status();
+}
+
+// vLLM's form: comma-separated paths ("/health,/metrics"); blanks around the commas are dropped.
+base::Status set_disable_access_log_for_endpoints(ServeConfig& c, const FlagValue& v, Notes&) {
+  c.disable_access_log_for_endpoints.clear();
+  size_t start = 0;
+  while (start <= v.text.size()) {
+    const size_t comma = std::min(v.text.find(',', start), v.text.size());
+    std::string path = v.text.substr(start, comma - start);
+    path.erase(0, path.find_first_not_of(" \t"));
+    path.erase(path.find_last_not_of(" \t") + 1);
+    if (!path.empty() && path.front() != '/') {
+      return base::invalid_argument("'{}' is not an endpoint path; give paths such as /health,/metrics", path);
+    }
+    if (!path.empty()) c.disable_access_log_for_endpoints.push_back(std::move(path));
+    start = comma + 1;
+  }
+  return base::Status::ok_status();
+}
+
 base::Status set_enable_request_id_headers(ServeConfig& c, const FlagValue& v, Notes&) {
   c.enable_request_id_headers = v.switch_on;
   return base::Status::ok_status();
@@ -683,7 +706,12 @@ const std::vector<FlagSpec> kFlags = {
      set_disable_log_requests},
     {"disable-log-stats", "", FlagArity::kSwitch, "", "no periodic throughput lines in the log", set_disable_log_stats},
     {"max-log-len", "", FlagArity::kValue, "INT", "prompt characters shown in request logs", set_max_log_len},
-    {"uvicorn-log-level", "", FlagArity::kValue, "LEVEL", "HTTP access log level", set_uvicorn_log_level},
+    {"uvicorn-log-level", "", FlagArity::kValue, "LEVEL", "level of the HTTP layer's log (access lines are info)",
+     set_uvicorn_log_level},
+    {"disable-uvicorn-access-log", "", FlagArity::kSwitch, "", "no HTTP access lines in the log",
+     set_disable_uvicorn_access_log},
+    {"disable-access-log-for-endpoints", "", FlagArity::kValue, "PATH,...",
+     "no HTTP access lines for these paths (e.g. /health,/metrics)", set_disable_access_log_for_endpoints},
     {"log-level", "", FlagArity::kValue, "LEVEL", "fovea's log level", set_log_level},
     {"enable-request-id-headers", "", FlagArity::kSwitch, "", "send X-Request-Id on responses",
      set_enable_request_id_headers},

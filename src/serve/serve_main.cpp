@@ -8,7 +8,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -16,12 +18,14 @@
 #include "engine/output/reasoning_parser.h"
 #include "engine/runtime/engine.h"
 #include "io/chat_template_source.h"
+#include "serve/chat_content_format.h"
 #include "serve/engine_options.h"
 #include "serve/http_server.h"
 #include "serve/serve_config_parser.h"
 #include "serve/serve_flags.h"
 #include "serve/server_context.h"
 #include "serve/startup_summary.h"
+#include "serve/stats_logger.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -50,13 +54,14 @@ const char* spdlog_level_name(LogLevel level) {
   return "info";
 }
 
-// The template /tokenize renders: --chat-template (already read), else the model folder's.
+// The template /tokenize renders: --chat-template (already read), else the model folder's; `template_text` gets its
+// source ("" when there is none).
 base::Result<std::unique_ptr<text::ChatTemplate>> load_tokenize_template(const ServeConfig& config,
                                                                          const std::string& chat_template_override,
-                                                                         std::string& bos_token,
-                                                                         std::string& eos_token) {
+                                                                         std::string& bos_token, std::string& eos_token,
+                                                                         std::string& template_text) {
   base::Result<io::ChatTemplateSource> source = io::load_chat_template(config.model);
-  std::string template_text;
+  template_text.clear();
   if (source.ok()) {
     template_text = source->template_text;
     bos_token = source->bos_token;
@@ -163,8 +168,9 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
   }
   std::string bos_token;
   std::string eos_token;
+  std::string template_text;
   base::Result<std::unique_ptr<text::ChatTemplate>> chat_template =
-      load_tokenize_template(config, engine_config.chat_template, bos_token, eos_token);
+      load_tokenize_template(config, engine_config.chat_template, bos_token, eos_token, template_text);
   if (!chat_template.ok()) {
     (*engine)->shutdown(std::chrono::milliseconds(0));
     stop_http();
@@ -180,7 +186,24 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
     FOVEA_LOG_INFO("{}", line);
   }
   log_startup((*engine)->info(), address);
+  const ChatTemplateContentFormat content_format = resolve_chat_template_content_format(
+      config.chat_template_content_format,
+      template_text.empty() ? std::nullopt : std::optional<std::string_view>(template_text));
+  if (config.chat_template_content_format == ChatTemplateContentFormat::kAuto) {
+    FOVEA_LOG_INFO("Detected the chat template content format to be '{}'. You can set "
+                   "`--chat-template-content-format` to override this.",
+                   chat_template_content_format_name(content_format));
+  }
+  context.set_content_format(content_format);
   context.set_engine(engine->get(), std::move(*chat_template), bos_token, eos_token);
+  std::unique_ptr<StatsLogger> stats_logger;
+  if (!config.disable_log_stats) {
+    stats_logger = std::make_unique<StatsLogger>(engine->get(), log_stats_interval([](const char* name) {
+                                                   const char* value = std::getenv(name);
+                                                   return value != nullptr ? std::optional<std::string>(value)
+                                                                           : std::nullopt;
+                                                 }));
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -191,6 +214,7 @@ int run_serve(const std::vector<std::string>& tokens, std::string_view version) 
   while (context.num_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  stats_logger.reset();
   // Whatever still runs is aborted; its handlers see the end of their streams and return.
   (*engine)->shutdown(std::chrono::milliseconds(0));
   for (int wait_idx = 0; wait_idx < 200 && context.num_in_flight() > 0; ++wait_idx) {

@@ -12,7 +12,9 @@ ServerContext::ServerContext(ServeConfig config, ServerOptions options)
       options_(std::move(options)),
       limits_(request_limits_from_config(config_)),
       defaults_(generate_defaults_from_config(config_)),
+      content_format_(defaults_.content_format),
       auth_(config_.api_keys, config_.metrics_require_auth),
+      request_log_(config_.enable_log_requests, config_.max_log_len),
       metrics_(config_.primary_model_name(), options_.max_model_len_tokens > 0
                                                  ? options_.max_model_len_tokens
                                                  : config_.max_model_len_tokens.value_or(4096)),
@@ -31,6 +33,12 @@ void ServerContext::set_engine(engine::Engine* engine, std::unique_ptr<text::Cha
   }
   engine_.store(engine);
   if (phase_.load() == ServerPhase::kLoading) phase_.store(ServerPhase::kReady);
+}
+
+GenerateDefaults ServerContext::defaults() const {
+  GenerateDefaults out = defaults_;
+  out.content_format = content_format_.load();
+  return out;
 }
 
 int64_t ServerContext::max_model_len_tokens() const { return limits_.max_model_len_tokens; }

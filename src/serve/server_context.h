@@ -17,6 +17,7 @@
 #include "serve/http_reply.h"
 #include "serve/generate_request_builder.h"
 #include "serve/request_limits.h"
+#include "serve/request_log.h"
 #include "serve/serve_config.h"
 #include "serve/server_metrics.h"
 #include "text/chat_template.h"
@@ -55,8 +56,10 @@ class ServerContext {
   const ServeConfig& config() const { return config_; }
   const ServerOptions& options() const { return options_; }
   const RequestLimits& limits() const { return limits_; }
-  const GenerateDefaults& defaults() const { return defaults_; }
+  // The mapping's server flags, with the content format as resolved so far (a copy: it may be set while serving).
+  GenerateDefaults defaults() const;
   const ApiKeyAuth& auth() const { return auth_; }
+  const RequestLog& request_log() const { return request_log_; }
   ServerMetrics& metrics() { return metrics_; }
   EngineMetricsFeed& feed() { return feed_; }
 
@@ -66,6 +69,8 @@ class ServerContext {
   // Makes the server ready; `chat_template` renders /tokenize's chat form (nullptr: that form is refused).
   void set_engine(engine::Engine* engine, std::unique_ptr<text::ChatTemplate> chat_template, std::string bos_token,
                   std::string eos_token);
+  // --chat-template-content-format resolved against the template requests are rendered with (before set_engine).
+  void set_content_format(ChatTemplateContentFormat format) { content_format_.store(format); }
   // Ready turns 503 at once; requests in flight go on.
   void start_draining() { phase_.store(ServerPhase::kDraining); }
   int64_t num_in_flight() const { return num_in_flight_.load(); }
@@ -87,7 +92,9 @@ class ServerContext {
   ServerOptions options_;
   RequestLimits limits_;
   GenerateDefaults defaults_;
+  std::atomic<ChatTemplateContentFormat> content_format_;
   ApiKeyAuth auth_;
+  RequestLog request_log_;
   ServerMetrics metrics_;
   EngineMetricsFeed feed_;
   std::atomic<ServerPhase> phase_{ServerPhase::kLoading};

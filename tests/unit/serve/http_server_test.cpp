@@ -11,6 +11,7 @@
 
 #include "fake_engine.h"
 #include "serve/http_server.h"
+#include "serve/request_id.h"
 #include "serve/server_context.h"
 
 namespace fovea::serve {
@@ -263,6 +264,56 @@ TEST_F(HttpServerTest, RoutingAndBodyErrorsAreOpenAiErrors) {
   EXPECT_EQ(json::parse(long_ids->body)["error"]["code"], "context_length_exceeded");
 }
 
+TEST_F(HttpServerTest, RequestIdHeadersOnEveryAnswer) {
+  ServeConfig config;
+  config.enable_request_id_headers = true;
+  config.api_keys = {"k"};
+  start(config);
+  const httplib::Headers traced = {{"X-Request-Id", "trace-42"}};
+  auto cli = client("k");
+  // The client's id is echoed and names the response, as in vLLM.
+  auto answer = cli.Post("/v1/chat/completions", traced, chat_body().dump(), "application/json");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(answer->get_header_value("X-Request-Id"), "trace-42");
+  EXPECT_EQ(json::parse(answer->body)["id"], "chatcmpl-trace-42");
+  // Without one, the header is the response's id; streams carry it too.
+  auto plain = post("/v1/completions", {{"prompt", "hi"}, {"max_tokens", 2}}, "k");
+  ASSERT_EQ(plain->status, 200);
+  EXPECT_EQ(plain->get_header_value("X-Request-Id"), json::parse(plain->body)["id"].get<std::string>());
+  auto stream = cli.Post("/v1/chat/completions", traced, chat_body(true).dump(), "application/json");
+  ASSERT_EQ(stream->status, 200);
+  EXPECT_EQ(stream->get_header_value("X-Request-Id"), "trace-42");
+  bool done = false;
+  EXPECT_EQ(sse_events(stream->body, &done).front()["id"], "chatcmpl-trace-42");
+  // Errors: the auth refusal (before routing), an unknown route, a malformed body.
+  auto unauthorized = client().Get("/v1/models", traced);
+  EXPECT_EQ(unauthorized->status, 401);
+  EXPECT_EQ(unauthorized->get_header_value("X-Request-Id"), "trace-42");
+  auto not_found = cli.Get("/nowhere");
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(not_found->get_header_value("X-Request-Id").size(), 32u);
+  auto malformed = cli.Post("/v1/completions", "{", "application/json");
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_EQ(malformed->get_header_value("X-Request-Id").rfind("cmpl-", 0), 0u);
+  // An id fovea does not accept (too long) is replaced, not echoed.
+  const std::string long_id(kMaxClientRequestIdChars + 1, 'a');
+  auto replaced = cli.Get("/v1/models", {{"X-Request-Id", long_id}});
+  EXPECT_EQ(replaced->status, 200);
+  EXPECT_EQ(replaced->get_header_value("X-Request-Id").size(), 32u);
+}
+
+TEST_F(HttpServerTest, NoRequestIdHeaderUnlessAskedButTheIdStillNamesTheResponse) {
+  start();
+  auto models = client().Get("/v1/models");
+  EXPECT_FALSE(models->has_header("X-Request-Id"));
+  auto answer =
+      client().Post("/v1/chat/completions", {{"X-Request-Id", "mine"}}, chat_body().dump(), "application/json");
+  ASSERT_EQ(answer->status, 200);
+  EXPECT_FALSE(answer->has_header("X-Request-Id"));
+  EXPECT_EQ(json::parse(answer->body)["id"], "chatcmpl-mine");
+}
+
 TEST_F(HttpServerTest, AFullQueueAnswers503WithRetryAfter) {
   ServeConfig config;
   config.max_queue_len = 1;  // with max_num_seqs 1: two requests in flight at most
@@ -362,13 +413,14 @@ TEST_F(HttpServerTest, MetricsCarryEngineStatsAndRequestHistograms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     text = client().Get("/metrics")->body;
   }
-  for (const char* line : {"vllm:num_requests_running{model_name=\"tiny\",engine=\"0\"} 2.0",
-                           "vllm:kv_cache_usage_perc{model_name=\"tiny\",engine=\"0\"} 0.25",
-                           "vllm:prompt_tokens_total{model_name=\"tiny\",engine=\"0\"} 40.0",
-                           "vllm:prefix_cache_hits_total{model_name=\"tiny\",engine=\"0\"} 16.0",
-                           "vllm:time_to_first_token_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
-                           "vllm:e2e_request_latency_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
-                           "vllm:request_success_total{model_name=\"tiny\",engine=\"0\",finished_reason=\"stop\"} 1.0"}) {
+  for (const char* line :
+       {"vllm:num_requests_running{model_name=\"tiny\",engine=\"0\"} 2.0",
+        "vllm:kv_cache_usage_perc{model_name=\"tiny\",engine=\"0\"} 0.25",
+        "vllm:prompt_tokens_total{model_name=\"tiny\",engine=\"0\"} 40.0",
+        "vllm:prefix_cache_hits_total{model_name=\"tiny\",engine=\"0\"} 16.0",
+        "vllm:time_to_first_token_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
+        "vllm:e2e_request_latency_seconds_count{model_name=\"tiny\",engine=\"0\"} 1",
+        "vllm:request_success_total{model_name=\"tiny\",engine=\"0\",finished_reason=\"stop\"} 1.0"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
   EXPECT_NE(text.find(http_line), std::string::npos);
