@@ -1,11 +1,14 @@
 // The argument checks every Communicator runs, and create_communicators: a single-rank communicator for one
-// backend, NCCL (CUDA builds) for several. Must not contain collective implementations.
+// backend, thread communicators for several CPU backends, NCCL (CUDA builds) for several CUDA cards. Must not
+// contain collective implementations.
 #include "backend/communicator.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include "backend/cpu/single_rank_communicator.h"
+#include "backend/cpu/thread_communicator.h"
 #include "backend/op_checks.h"
 
 #if defined(FOVEA_HAS_CUDA)
@@ -86,12 +89,18 @@ base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(st
     communicators.push_back(std::make_unique<cpu::SingleRankCommunicator>(*backends[0]));
     return communicators;
   }
+  const bool all_cpu = std::all_of(backends.begin(), backends.end(),
+                                   [](Backend* backend) { return backend->device().kind == DeviceKind::kCpu; });
+  // Ranks on the CPU are threads sharing host memory (tests and machines without GPUs); the device may repeat.
+  if (all_cpu) return cpu::create_thread_communicators(backends);
   std::set<int> cards;
-  for (Backend* backend : backends) {
+  for (size_t rank_idx = 0; rank_idx < backends.size(); ++rank_idx) {
+    const Backend* backend = backends[rank_idx];
     if (backend->device().kind != DeviceKind::kCuda) {
       return base::invalid_argument(
-          "--tensor-parallel-size {} needs one CUDA GPU per rank, but rank {} is on {}; use --device cuda",
-          backends.size(), communicators.size(), device_name(backend->device()));
+          "--tensor-parallel-size {} needs every rank on a CUDA GPU (or every rank on the CPU), but rank {} is on {}; "
+          "use --device cuda",
+          backends.size(), rank_idx, device_name(backend->device()));
     }
     if (!cards.insert(backend->device().index).second) {
       return base::invalid_argument("--tensor-parallel-size {}: two ranks are on {}; give each rank its own GPU",

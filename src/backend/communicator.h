@@ -60,7 +60,8 @@ base::Status check_all_gather_last_dim(const Communicator& comm, const Stream& s
                                        const Tensor& staging, const Tensor& output);
 
 // One communicator per backend (rank r drives backends[r]), for a world of backends.size() ranks in this process.
-// One backend: a SingleRankCommunicator (any device, no NCCL). Several: CUDA backends on distinct cards joined by
+// One backend: a SingleRankCommunicator (any device, no NCCL). Several CPU backends: ThreadCommunicators (ranks are
+// threads sharing host memory; tests). Several: CUDA backends on distinct cards joined by
 // NCCL (opened at run time; NCCL_NVLS_ENABLE is set to 0 unless the environment already sets it). Call it from one
 // thread before the rank threads start; each communicator is then used by its own rank's thread only.
 base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(std::span<Backend* const> backends);

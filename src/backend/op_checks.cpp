@@ -2,6 +2,7 @@
 #include "backend/op_checks.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "base/checked_math.h"
@@ -152,6 +153,18 @@ Status check_embedding(Device device, const Tensor& table, const Tensor& ids, co
   FOVEA_RETURN_IF_ERROR(check_shape(kOp, "out", out, tensor::Shape({ids.dim(0), table.dim(1)})));
   FOVEA_RETURN_IF_ERROR(check_disjoint(kOp, "out", out, "table", table));
   return check_disjoint(kOp, "out", out, "ids", ids);
+}
+
+Status check_embedding_range(Device device, const Tensor& table, const Tensor& ids, VocabRange range,
+                             const Tensor& out) {
+  FOVEA_RETURN_IF_ERROR(check_embedding(device, table, ids, out));
+  if (range.begin < 0 || range.count < 0 || range.count > table.dim(0) || range.begin > INT32_MAX - range.count) {
+    return base::invalid_argument(
+        "embedding_range: vocabulary range [{}, {} + {}) does not fit a table of {} rows and i32 ids; pass a range "
+        "of at most the table's rows",
+        range.begin, range.begin, range.count, table.dim(0));
+  }
+  return Status();
 }
 
 Status check_scatter_rows(Device device, const Tensor& src, const Tensor& row_indices, const Tensor& dst) {

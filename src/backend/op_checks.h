@@ -27,6 +27,8 @@ base::Status check_stream(std::string_view op, const Stream& stream, Device devi
 base::Status check_view(std::string_view op, std::string_view name, const Tensor& t, Device device);
 
 base::Status check_embedding(Device device, const Tensor& table, const Tensor& ids, const Tensor& out);
+base::Status check_embedding_range(Device device, const Tensor& table, const Tensor& ids, VocabRange range,
+                                   const Tensor& out);
 base::Status check_scatter_rows(Device device, const Tensor& src, const Tensor& row_indices, const Tensor& dst);
 base::Status check_convert(Device device, const Tensor& x, const Tensor& out);
 base::Status check_linear(Device device, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y);

@@ -22,6 +22,14 @@ enum class RopeKind : uint8_t {
                       // f[k] = theta^(-2k/(rotary_dim/2)), k < rotary_dim/4 (spec §2.4 item 3)
 };
 
+// The rows of a vocabulary-parallel embedding table one tensor-parallel rank holds: token ids [begin, begin + count)
+// are its rows 0 .. count - 1; any other id gives a zero row (the rank that holds it adds the real one in the
+// all-reduce that follows).
+struct VocabRange {
+  int64_t begin = 0;
+  int64_t count = 0;  // at most the table's rows (the rest are padding)
+};
+
 struct RopeConfig {
   RopeKind kind = RopeKind::kLinear;
   float theta = 10000.0f;

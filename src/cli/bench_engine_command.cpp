@@ -2,10 +2,16 @@
 // like vLLM's latency and throughput benchmarks: decode tok/s at several batch sizes over a fixed context and prefill
 // tok/s of one prompt, driving model::TextDecoder directly over a paged KV cache (decode steps replay CUDA graphs
 // unless --enforce-eager), each number beside the limit measured in the same run (bytes per step over the measured
-// copy bandwidth; FLOPs over the measured GEMM peak).
+// copy bandwidth; FLOPs over the measured GEMM peak). --tensor-parallel-size 1,2 runs the same at each size in turn
+// (ranks on cuda:0..N-1, one thread each, every step on all ranks at once) with the all-reduces' share of a decode
+// step, and --greedy-steps checks that every size picks the first size's greedy tokens (teacher-forced, with the
+// first size's top-1 margins so near-ties are told apart).
 // Prints a table and writes the same as JSON (--output-json). Must not contain scheduling, sampling or op code.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,13 +19,16 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "backend/communicator.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_factory.h"
 #include "cli/command_registry.h"
+#include "engine/runtime/rank_threads.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "tensor/float_convert.h"
@@ -233,6 +242,7 @@ StepArrays make_step(int64_t num_seqs, int64_t num_cached, int64_t num_new, int6
 }
 
 struct Measurement {
+  int tp = 1;         // tensor-parallel ranks
   std::string phase;  // "decode" or "prefill"
   int64_t batch = 0;
   int64_t new_tokens = 0;  // per sequence per step
@@ -243,6 +253,51 @@ struct Measurement {
   double tokens_per_s = 0;
   double limit_tokens_per_s = 0;
   bool graphs = false;  // decode steps replayed CUDA graphs
+  double all_reduce_step_s = 0;  // decode, tp > 1: the step's all-reduces alone (2 per layer + the embedding's)
+};
+
+// The greedy run of one tensor-parallel size: the token it picks after the prompt and each decode step, and the
+// top-1 minus top-2 logit there.
+struct GreedyRun {
+  int tp = 1;
+  std::vector<int32_t> tokens;
+  std::vector<float> margins;
+  std::vector<std::vector<float>> logits;  // [steps][vocab]: each step's row, to compare sizes logit by logit
+};
+
+// The spacing of bf16 values at `value` (logits of a bf16 model are bf16 values: margins come in these steps).
+double bf16_ulp(double value) {
+  const double magnitude = std::max(std::fabs(value), 1e-30);
+  return std::ldexp(1.0, static_cast<int>(std::floor(std::log2(magnitude))) - 7);
+}
+
+// Top-1 token and its margin over the runner-up.
+std::pair<int32_t, float> top1_with_margin(std::span<const float> row) {
+  int32_t best = 0;
+  float first = -INFINITY;
+  float second = -INFINITY;
+  for (size_t idx = 0; idx < row.size(); ++idx) {
+    if (row[idx] > first) {
+      second = first;
+      first = row[idx];
+      best = static_cast<int32_t>(idx);
+    } else if (row[idx] > second) {
+      second = row[idx];
+    }
+  }
+  return {best, first - second};
+}
+
+// The ranks of one tensor-parallel size: rank r's backend, communicator, model and KV cache (members destroyed in
+// reverse: caches and models before communicators before backends).
+struct RankSet {
+  std::vector<std::unique_ptr<backend::Backend>> backends;
+  std::vector<std::unique_ptr<backend::Communicator>> communicators;  // empty at tp 1
+  std::vector<std::unique_ptr<model::Model>> models;
+  std::vector<model::KvCache> caches;
+  std::unique_ptr<engine::RankThreads> threads;
+
+  int size() const { return static_cast<int>(backends.size()); }
 };
 
 std::vector<int64_t> parse_list(const std::string& text) {
@@ -267,6 +322,17 @@ class BenchEngineCommand : public Command {
     app.add_option("--load-format", load_format_, "safetensors, or dummy: seeded random weights of the real shapes")
         ->capture_default_str();
     app.add_option("--device", device_, "cuda, cuda:N or cpu")->capture_default_str();
+    app.add_option("--tensor-parallel-size,--tp", tp_sizes_,
+                   "Tensor-parallel sizes to run in turn, comma-separated (ranks on cuda:0..N-1, or N CPU backends)")
+        ->capture_default_str();
+    app.add_option("--mm-encoder-tp-mode", encoder_tp_mode_, "weights or data: how the vision weights are split")
+        ->capture_default_str();
+    app.add_option("--greedy-steps", greedy_steps_,
+                   "Greedy decode steps from one prompt at each size; later sizes are fed the first size's tokens and "
+                   "must pick them (0: skip)")
+        ->capture_default_str();
+    app.add_option("--greedy-prompt-len", greedy_prompt_len_, "Prompt tokens of the greedy check")
+        ->capture_default_str();
     app.add_option("--dtype", dtype_, "Activation dtype: bfloat16, float16 or float32")->capture_default_str();
     app.add_option("--kv-cache-dtype", kv_dtype_, "auto (the activation dtype) or fp8")->capture_default_str();
     app.add_option("--batch-sizes", batch_sizes_, "Decode batch sizes, comma-separated")->capture_default_str();
@@ -309,6 +375,18 @@ class BenchEngineCommand : public Command {
     }
     batches_ = parse_list(batch_sizes_);
     prefills_ = parse_list(prefill_lens_);
+    tps_ = parse_list(tp_sizes_);
+    for (int64_t tp : tps_) {
+      if (tp < 1 || tp > 64)
+        return base::invalid_argument("--tensor-parallel-size takes sizes 1 to 64, comma-separated");
+    }
+    if (tps_.empty()) return base::invalid_argument("--tensor-parallel-size needs at least one size");
+    if (encoder_tp_mode_ != "weights" && encoder_tp_mode_ != "data") {
+      return base::invalid_argument("--mm-encoder-tp-mode {} is not a mode; use weights or data", encoder_tp_mode_);
+    }
+    if (greedy_steps_ < 0 || greedy_prompt_len_ < 1) {
+      return base::invalid_argument("--greedy-steps must be >= 0 and --greedy-prompt-len >= 1");
+    }
     for (const auto* list : {&batches_, &prefills_}) {
       for (int64_t value : *list) {
         if (value < 1 || value > 1 << 20) {
@@ -325,30 +403,145 @@ class BenchEngineCommand : public Command {
     return base::Status();
   }
 
-  base::Status make_backend() {
-    if (device_ == "cpu") {
-      backend::cpu::CpuBackendOptions options;
-      options.num_threads = num_threads_;
-      backend_ = std::make_unique<backend::cpu::CpuBackend>(options);
-      device_name_ = "cpu";
-      return base::Status();
+  // The backends and communicators of `tp` ranks: cpu (the cores shared out), --device at tp 1, else cuda:0..N-1.
+  base::Status make_ranks(int tp, RankSet& ranks) {
+    for (int rank_idx = 0; rank_idx < tp; ++rank_idx) {
+      if (device_ == "cpu") {
+        backend::cpu::CpuBackendOptions options;
+        const int cores = num_threads_ > 0 ? num_threads_ : static_cast<int>(std::thread::hardware_concurrency());
+        options.num_threads = tp == 1 ? num_threads_ : std::max(1, cores / tp);
+        ranks.backends.push_back(std::make_unique<backend::cpu::CpuBackend>(options));
+        device_name_ = "cpu";
+        continue;
+      }
+      if (tp > 1 && device_ != "cuda") {
+        return base::invalid_argument(
+            "--device {} with --tensor-parallel-size {}: the ranks take cuda:0 to cuda:{}; "
+            "pass --device cuda",
+            device_, tp, tp - 1);
+      }
+      const std::string device = tp == 1 ? device_ : fmt::format("cuda:{}", rank_idx);
+      FOVEA_ASSIGN_OR_RETURN(backend::cuda::CudaDeviceInfo info, backend::cuda::cuda_device_info(device));
+      device_name_ = info.name;
+      device_memory_bytes_ = info.total_bytes;
+      FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<backend::Backend> rank_backend,
+                             backend::cuda::create_cuda_backend(device));
+      ranks.backends.push_back(std::move(rank_backend));
     }
-    FOVEA_ASSIGN_OR_RETURN(backend::cuda::CudaDeviceInfo info, backend::cuda::cuda_device_info(device_));
-    device_name_ = info.name;
-    device_memory_bytes_ = info.total_bytes;
-    FOVEA_ASSIGN_OR_RETURN(backend_, backend::cuda::create_cuda_backend(device_));
+    if (tp > 1) {
+      std::vector<backend::Backend*> pointers;
+      for (const auto& rank_backend : ranks.backends) pointers.push_back(rank_backend.get());
+      FOVEA_ASSIGN_OR_RETURN(ranks.communicators, backend::create_communicators(pointers));
+    }
+    ranks.threads = std::make_unique<engine::RankThreads>(tp);
+    RankSet* set = &ranks;
+    ranks.threads->set_on_failure([set] {
+      for (const auto& comm : set->communicators) comm->abort();
+    });
     return base::Status();
+  }
+
+  // One decoder step on every rank at once; rank 0's logits (device) in *logits when not null.
+  base::Status step_all(RankSet& ranks, const StepArrays& arrays, backend::Tensor* logits) {
+    return ranks.threads->run([&](int rank_idx) -> base::Status {
+      const auto idx = static_cast<size_t>(rank_idx);
+      backend::Backend& rank_backend = *ranks.backends[idx];
+      FOVEA_ASSIGN_OR_RETURN(backend::Tensor out,
+                             ranks.models[idx]->decoder().forward(arrays.step(), ranks.caches[idx]));
+      if (rank_idx == 0 && logits != nullptr) *logits = out;
+      return rank_backend.synchronize(rank_backend.default_stream());
+    });
+  }
+
+  // The all-reduces of one decode step alone (2 per decoder layer and the embedding's, [batch, hidden] in the
+  // activation dtype), enqueued on every rank at once: the mean over `iters` steps.
+  base::Result<double> time_step_all_reduces(RankSet& ranks, int64_t batch, int64_t hidden, int64_t num_layers,
+                                             tensor::DType act, int iters) {
+    std::vector<std::unique_ptr<backend::Buffer>> buffers(static_cast<size_t>(ranks.size()));
+    const uint64_t bytes = static_cast<uint64_t>(batch * hidden) * static_cast<uint64_t>(tensor::dtype_size_bytes(act));
+    const int64_t per_step = 2 * num_layers + 1;
+    const auto reduce_all = [&](int rank_idx, int num_steps) -> base::Status {
+      const auto idx = static_cast<size_t>(rank_idx);
+      backend::Backend& rank_backend = *ranks.backends[idx];
+      if (buffers[idx] == nullptr) {
+        FOVEA_ASSIGN_OR_RETURN(buffers[idx], rank_backend.allocate(bytes));
+        std::vector<std::byte> zeros(bytes, std::byte{0});
+        const backend::Tensor t = backend::Tensor::on(*buffers[idx], act, tensor::Shape({batch, hidden}));
+        FOVEA_RETURN_IF_ERROR(rank_backend.copy_from_host(rank_backend.default_stream(), zeros.data(), t));
+      }
+      const backend::Tensor t = backend::Tensor::on(*buffers[idx], act, tensor::Shape({batch, hidden}));
+      for (int64_t call = 0; call < per_step * num_steps; ++call) {
+        FOVEA_RETURN_IF_ERROR(ranks.communicators[idx]->all_reduce_sum(rank_backend.default_stream(), t));
+      }
+      return rank_backend.synchronize(rank_backend.default_stream());
+    };
+    FOVEA_RETURN_IF_ERROR(ranks.threads->run([&](int rank_idx) { return reduce_all(rank_idx, 2); }));
+    const auto start = Clock::now();
+    FOVEA_RETURN_IF_ERROR(ranks.threads->run([&](int rank_idx) { return reduce_all(rank_idx, iters); }));
+    return seconds_since(start) / iters;
+  }
+
+  // Greedy decoding from one seeded prompt: the first size generates; `forced` (the first size's run) makes a later
+  // size read the first size's tokens, so every step is compared on the same context.
+  base::Result<GreedyRun> run_greedy(RankSet& ranks, int tp, const GreedyRun* forced, int64_t blocks_per_seq,
+                                     bool mrope, int64_t vocab) {
+    GreedyRun run;
+    run.tp = tp;
+    std::mt19937 prompt_rng(static_cast<uint32_t>(seed_ + 1000));
+    StepArrays arrays = make_step(1, 0, greedy_prompt_len_, blocks_per_seq, block_size_, mrope, vocab, prompt_rng);
+    std::vector<float> host(static_cast<size_t>(vocab));
+    backend::Backend& backend0 = *ranks.backends[0];
+    for (int64_t step_idx = 0; step_idx <= greedy_steps_; ++step_idx) {
+      backend::Tensor logits;
+      FOVEA_RETURN_IF_ERROR(step_all(ranks, arrays, &logits));
+      // Every rank has the full vocabulary; rank 0's first row is the step's.
+      const backend::Tensor row = logits.slice_rows(0, 1).slice_columns(0, vocab);
+      FOVEA_RETURN_IF_ERROR(backend0.copy_to_host(backend0.default_stream(), row, host.data()));
+      FOVEA_RETURN_IF_ERROR(backend0.synchronize(backend0.default_stream()));
+      const auto [token, margin] = top1_with_margin(host);
+      run.tokens.push_back(token);
+      run.margins.push_back(margin);
+      run.logits.push_back(host);
+      const int32_t next = forced != nullptr ? forced->tokens[static_cast<size_t>(step_idx)] : token;
+      const int64_t pos = greedy_prompt_len_ + step_idx;
+      arrays.token_ids.assign(1, next);
+      for (int32_t& value : arrays.positions) value = static_cast<int32_t>(pos);
+      arrays.positions.resize(mrope ? 3 : 1, static_cast<int32_t>(pos));
+      arrays.slot_mapping.assign(1, static_cast<int32_t>((pos / block_size_) * block_size_ + pos % block_size_));
+      arrays.query_start_loc = {0, 1};
+      arrays.seq_lens.assign(1, static_cast<int32_t>(pos + 1));
+      arrays.logits_rows.assign(1, 0);
+      arrays.max_query_len = 1;
+      arrays.max_seq_len = static_cast<int>(pos + 1);
+    }
+    return run;
   }
 
   base::Status execute() {
     FOVEA_RETURN_IF_ERROR(check_options());
     FOVEA_ASSIGN_OR_RETURN(tensor::DType act, parse_act_dtype(dtype_));
     FOVEA_ASSIGN_OR_RETURN(tensor::DType kv_dtype, parse_kv_dtype(kv_dtype_, act));
-    FOVEA_RETURN_IF_ERROR(make_backend());
+    std::vector<Measurement> all_results;
+    std::vector<GreedyRun> greedy_runs;
+    for (int64_t tp : tps_) {
+      FOVEA_RETURN_IF_ERROR(run_size(static_cast<int>(tp), act, kv_dtype, all_results, greedy_runs));
+    }
+    if (tps_.size() > 1) print_tp_comparison(all_results);
+    if (greedy_runs.size() > 1) return print_greedy_agreement(greedy_runs);
+    return base::Status();
+  }
+
+  // Everything at one tensor-parallel size: load, limits, greedy check, decode and prefill steps, the table.
+  base::Status run_size(int tp, tensor::DType act, tensor::DType kv_dtype, std::vector<Measurement>& all_results,
+                        std::vector<GreedyRun>& greedy_runs) {
+    RankSet ranks;
+    FOVEA_RETURN_IF_ERROR(make_ranks(tp, ranks));
+    backend::Backend& backend0 = *ranks.backends[0];
 
     const int64_t max_batch = batches_.empty() ? 1 : *std::max_element(batches_.begin(), batches_.end());
-    const int64_t max_prefill = prefills_.empty() ? 1 : *std::max_element(prefills_.begin(), prefills_.end());
-    const int64_t decode_len = context_len_ + warmup_ + decode_steps_;
+    const int64_t max_prefill = std::max(prefills_.empty() ? 1 : *std::max_element(prefills_.begin(), prefills_.end()),
+                                         greedy_steps_ > 0 ? greedy_prompt_len_ : 1);
+    const int64_t decode_len = std::max(context_len_ + warmup_ + decode_steps_, greedy_prompt_len_ + greedy_steps_ + 1);
     const int64_t decode_blocks = (decode_len + block_size_ - 1) / block_size_;
     const int64_t prefill_blocks = (max_prefill + block_size_ - 1) / block_size_;
     model::ModelOptions options;
@@ -359,42 +552,85 @@ class BenchEngineCommand : public Command {
     options.text_limits.max_num_seqs = max_batch;
     options.text_limits.max_blocks_per_seq = std::max(decode_blocks, prefill_blocks);
     options.max_vision_patches = 0;  // text steps only: no vision workspace
+    options.tp_size = tp;
+    options.shard_vision_weights = encoder_tp_mode_ == "weights";
 
-    std::printf("bench-engine: loading %s (%s weights) on %s\n", model_dir_.c_str(), load_format_.c_str(),
-                device_name_.c_str());
+    std::printf("bench-engine: loading %s (%s weights) on %s, tensor parallel %d\n", model_dir_.c_str(),
+                load_format_.c_str(), device_name_.c_str(), tp);
     std::fflush(stdout);
     auto load_start = Clock::now();
-    FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::Model::load(model_dir_, *backend_, options));
+    ranks.models.resize(static_cast<size_t>(tp));
+    FOVEA_RETURN_IF_ERROR(ranks.threads->run([&](int rank_idx) -> base::Status {
+      const auto idx = static_cast<size_t>(rank_idx);
+      model::ModelOptions rank_options = options;
+      rank_options.tp_rank = rank_idx;
+      rank_options.communicator = tp > 1 ? ranks.communicators[idx].get() : nullptr;
+      FOVEA_ASSIGN_OR_RETURN(ranks.models[idx], model::Model::load(model_dir_, *ranks.backends[idx], rank_options));
+      return base::Status();
+    }));
     const double load_s = seconds_since(load_start);
-    const io::ModelConfig& config = model->config();
-    const int64_t num_blocks = std::max(batches_.empty() ? 0 : max_batch * decode_blocks, prefill_blocks);
-    FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, model->allocate_kv_cache(num_blocks, block_size_, kv_dtype));
-    const uint64_t kv_bytes =
-        model::kv_cache_bytes_per_block(config.text_config, block_size_, kv_dtype) * static_cast<uint64_t>(num_blocks);
+    model::Model& model0 = *ranks.models[0];
+    const io::ModelConfig& config = model0.config();
+    const int64_t num_blocks = std::max(batches_.empty() ? decode_blocks : max_batch * decode_blocks, prefill_blocks);
+    for (const auto& rank_model : ranks.models) {
+      FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, rank_model->allocate_kv_cache(num_blocks, block_size_, kv_dtype));
+      ranks.caches.push_back(std::move(cache));
+    }
+    uint64_t kv_bytes = 0;
+    for (const auto& buffer : ranks.caches[0].buffers) kv_bytes += buffer->size_bytes();
+    std::printf("  weights per rank:");
+    for (int rank_idx = 0; rank_idx < tp; ++rank_idx) {
+      std::printf(" rank %d %.3f GB (%llu bytes)%s", rank_idx,
+                  static_cast<double>(ranks.models[static_cast<size_t>(rank_idx)]->weight_bytes()) / 1e9,
+                  static_cast<unsigned long long>(ranks.models[static_cast<size_t>(rank_idx)]->weight_bytes()),
+                  rank_idx + 1 < tp ? "," : "\n");
+    }
+    std::fflush(stdout);
 
     if (!start_after_path_.empty()) FOVEA_RETURN_IF_ERROR(wait_for_file(start_after_path_));
 
-    // The limits, measured after the model's memory is in place (the buffers go back to the pool afterwards).
+    // The limits, measured on rank 0's device after the model's memory is in place (the buffers go back to the pool
+    // afterwards).
     double copy_bytes_per_s = 0;
     double gemm_flops_per_s = 0;
     if (copy_mib_ > 0) {
       FOVEA_ASSIGN_OR_RETURN(copy_bytes_per_s,
-                             measure_copy_bandwidth(*backend_, static_cast<uint64_t>(copy_mib_) << 20, 20));
+                             measure_copy_bandwidth(backend0, static_cast<uint64_t>(copy_mib_) << 20, 20));
     }
     if (gemm_size_ > 0) {
-      FOVEA_ASSIGN_OR_RETURN(gemm_flops_per_s, measure_gemm_peak(*backend_, gemm_size_, act, 10));
+      FOVEA_ASSIGN_OR_RETURN(gemm_flops_per_s, measure_gemm_peak(backend0, gemm_size_, act, 10));
     }
-    const StepCost cost = step_cost(config, kv_dtype);
+    // A rank reads 1/tp of the decoder's weights and KV cache and does 1/tp of the FLOPs (the limits are per GPU).
+    StepCost cost = step_cost(config, kv_dtype);
+    const auto share = 1.0 / tp;
+    cost.layer_weight_bytes *= share;
+    cost.lm_head_bytes *= share;
+    cost.kv_bytes_per_token *= share;
+    cost.linear_flops_per_token *= share;
+    cost.lm_head_flops_per_row *= share;
+    cost.attention_flops_per_pair *= share;
+
+    const bool mrope = model0.decoder().uses_mrope();
+    const int64_t vocab = config.text_config.vocab_size;
+    const model::DecodeGraphMode graph_mode =
+        enforce_eager_ ? model::DecodeGraphMode::kOff : model::DecodeGraphMode::kGraphs;
+    const auto set_graph_mode = [&](model::DecodeGraphMode mode) {
+      for (const auto& rank_model : ranks.models) rank_model->decoder().set_decode_graph_mode(mode);
+    };
+    set_graph_mode(graph_mode);
+    const bool graphs_on = model0.decoder().decode_graph_mode() == model::DecodeGraphMode::kGraphs;  // CUDA only
+
+    if (greedy_steps_ > 0) {
+      const GreedyRun* forced = greedy_runs.empty() ? nullptr : &greedy_runs.front();
+      FOVEA_ASSIGN_OR_RETURN(GreedyRun run, run_greedy(ranks, tp, forced, decode_blocks, mrope, vocab));
+      std::printf("  greedy: %zu tokens from a %lld-token prompt%s\n", run.tokens.size(),
+                  static_cast<long long>(greedy_prompt_len_),
+                  forced != nullptr ? " (fed the first size's tokens)" : "");
+      greedy_runs.push_back(std::move(run));
+    }
 
     std::vector<Measurement> results;
     std::mt19937 rng(static_cast<uint32_t>(seed_));
-    const bool mrope = model->decoder().uses_mrope();
-    const int64_t vocab = config.text_config.vocab_size;
-    model::TextDecoder& decoder = model->decoder();
-    const model::DecodeGraphMode graph_mode =
-        enforce_eager_ ? model::DecodeGraphMode::kOff : model::DecodeGraphMode::kGraphs;
-    decoder.set_decode_graph_mode(graph_mode);
-    const bool graphs_on = decoder.decode_graph_mode() == model::DecodeGraphMode::kGraphs;  // CUDA only
     for (int64_t batch : batches_) {
       // Steps append to each sequence; the cache's contents before them are whatever it holds (the time of a step
       // does not depend on the values). With --compare-eager the op-by-op run goes first over the same positions.
@@ -402,18 +638,18 @@ class BenchEngineCommand : public Command {
       if (compare_eager_ && graphs_on) modes.push_back(model::DecodeGraphMode::kOff);
       modes.push_back(graph_mode);
       for (model::DecodeGraphMode mode : modes) {
-        decoder.set_decode_graph_mode(mode);
-        const bool graphs = decoder.decode_graph_mode() == model::DecodeGraphMode::kGraphs;
-        Measurement m{graphs || modes.size() == 1 ? "decode" : "eager", batch, 1, context_len_,
-                      static_cast<int>(decode_steps_)};
+        set_graph_mode(mode);
+        const bool graphs = model0.decoder().decode_graph_mode() == model::DecodeGraphMode::kGraphs;
+        Measurement m{tp,           graphs || modes.size() == 1 ? "decode" : "eager",
+                      batch,        1,
+                      context_len_, static_cast<int>(decode_steps_)};
         m.graphs = graphs;
         std::vector<double> times;
         for (int64_t step_idx = 0; step_idx < warmup_ + decode_steps_; ++step_idx) {
           const StepArrays arrays =
               make_step(batch, context_len_ + step_idx, 1, decode_blocks, block_size_, mrope, vocab, rng);
           const auto start = Clock::now();
-          FOVEA_RETURN_IF_ERROR(decoder.forward(arrays.step(), cache).status());
-          FOVEA_RETURN_IF_ERROR(backend_->synchronize(backend_->default_stream()));
+          FOVEA_RETURN_IF_ERROR(step_all(ranks, arrays, nullptr));
           if (step_idx >= warmup_) times.push_back(seconds_since(start));
         }
         summarise(times, batch, &m);
@@ -422,25 +658,29 @@ class BenchEngineCommand : public Command {
           m.limit_tokens_per_s =
               static_cast<double>(batch) * copy_bytes_per_s / cost.decode_bytes(batch, mean_context);
         }
+        if (tp > 1) {
+          FOVEA_ASSIGN_OR_RETURN(m.all_reduce_step_s,
+                                 time_step_all_reduces(ranks, batch, config.text_config.hidden_size,
+                                                       config.text_config.num_hidden_layers, act, 10));
+        }
         print_progress(m);
         results.push_back(m);
       }
     }
-    if (const model::DecoderStepGraphs* graphs = decoder.decode_graphs(); graphs != nullptr) {
+    if (const model::DecoderStepGraphs* graphs = model0.decoder().decode_graphs(); graphs != nullptr) {
       std::printf("  decode graphs captured: %lld%s%s\n", static_cast<long long>(graphs->num_graphs()),
                   graphs->first_capture_error().ok() ? "" : "; first capture error: ",
                   graphs->first_capture_error().ok() ? "" : graphs->first_capture_error().to_string().c_str());
     }
-    decoder.set_decode_graph_mode(model::DecodeGraphMode::kOff);  // prefill steps never use graphs
+    set_graph_mode(model::DecodeGraphMode::kOff);  // prefill steps never use graphs
     for (int64_t length : prefills_) {
-      Measurement m{"prefill", 1, length, 0, static_cast<int>(prefill_iters_)};
+      Measurement m{tp, "prefill", 1, length, 0, static_cast<int>(prefill_iters_)};
       const StepArrays arrays =
           make_step(1, 0, length, std::max(decode_blocks, prefill_blocks), block_size_, mrope, vocab, rng);
       std::vector<double> times;
       for (int64_t iter = 0; iter < std::max<int64_t>(warmup_, 1) + prefill_iters_; ++iter) {
         const auto start = Clock::now();
-        FOVEA_RETURN_IF_ERROR(model->decoder().forward(arrays.step(), cache).status());
-        FOVEA_RETURN_IF_ERROR(backend_->synchronize(backend_->default_stream()));
+        FOVEA_RETURN_IF_ERROR(step_all(ranks, arrays, nullptr));
         if (iter >= std::max<int64_t>(warmup_, 1)) times.push_back(seconds_since(start));
       }
       summarise(times, length, &m);
@@ -449,26 +689,124 @@ class BenchEngineCommand : public Command {
       }
       print_progress(m);
       results.push_back(m);
-      if (profile_prefill_) FOVEA_RETURN_IF_ERROR(profile_prefill(decoder, arrays, cache, length));
+      if (profile_prefill_ && tp == 1) {
+        FOVEA_RETURN_IF_ERROR(profile_prefill(backend0, model0.decoder(), arrays, ranks.caches[0], length));
+      }
     }
 
-    const std::string label = label_.empty() ? model_dir_ : label_;
-    print_table(label, *model, act, kv_dtype, load_s, kv_bytes, copy_bytes_per_s, gemm_flops_per_s, cost, results);
+    const std::string label =
+        (label_.empty() ? model_dir_ : label_) + (tps_.size() > 1 ? fmt::format(" tp={}", tp) : "");
+    print_table(label, model0, act, kv_dtype, load_s, kv_bytes, copy_bytes_per_s, gemm_flops_per_s, cost, results);
     if (!json_path_.empty()) {
-      FOVEA_RETURN_IF_ERROR(write_json(label, *model, act, kv_dtype, load_s, kv_bytes, copy_bytes_per_s,
+      const std::string path = tps_.size() > 1 ? fmt::format("{}.tp{}.json", json_path_, tp) : json_path_;
+      FOVEA_RETURN_IF_ERROR(write_json(path, label, model0, tp, act, kv_dtype, load_s, kv_bytes, copy_bytes_per_s,
                                        gemm_flops_per_s, cost, results));
     }
+    all_results.insert(all_results.end(), results.begin(), results.end());
     return base::Status();
+  }
+
+  // Each tp size's tok/s beside the first size's, row by row.
+  void print_tp_comparison(const std::vector<Measurement>& results) const {
+    const int base_tp = static_cast<int>(tps_.front());
+    std::printf(
+        "\nfovea bench-engine: tensor parallel sizes on %s (tok/s; speed-up over tp=%d; all-reduce: a decode "
+        "step's all-reduces (2 per layer + 1) enqueued alone, ms and share of the step)\n",
+        device_name_.c_str(), base_tp);
+    std::printf("  %-8s %6s %7s %4s %12s %10s %12s %10s\n", "phase", "batch", "tokens", "tp", "tok/s", "speed-up",
+                "all-reduce ms", "share");
+    for (const Measurement& m : results) {
+      const Measurement* base = nullptr;
+      for (const Measurement& other : results) {
+        if (other.tp == base_tp && other.phase == m.phase && other.batch == m.batch &&
+            other.new_tokens == m.new_tokens) {
+          base = &other;
+        }
+      }
+      const double speedup = base != nullptr && base->tokens_per_s > 0 ? m.tokens_per_s / base->tokens_per_s : 0;
+      std::printf("  %-8s %6lld %7lld %4d %12.1f %9.2fx %12.3f %9.0f%%\n", m.phase.c_str(),
+                  static_cast<long long>(m.batch), static_cast<long long>(m.new_tokens), m.tp, m.tokens_per_s, speedup,
+                  m.all_reduce_step_s * 1e3, m.mean_step_s > 0 ? 100.0 * m.all_reduce_step_s / m.mean_step_s : 0.0);
+    }
+    std::fflush(stdout);
+  }
+
+  // Later sizes against the first: a step agrees when it picks the first size's token; a disagreement where the
+  // first size's top-1 margin is below kTieMargin (issue 12's rule) is a near-tie, counted apart. Each miss is shown
+  // with that margin in units of the top logit's bf16 spacing (a bf16 model's logits are bf16 values), the other
+  // size's margin between the same two tokens, and the step's RMS logit difference over the vocabulary. Fails when
+  // a size disagrees at a step that is not a near-tie.
+  base::Status print_greedy_agreement(const std::vector<GreedyRun>& runs) const {
+    constexpr float kTieMargin = 1e-2f;
+    const GreedyRun& base = runs.front();
+    float min_margin = INFINITY;
+    for (float margin : base.margins) min_margin = std::min(min_margin, margin);
+    std::printf("\nfovea bench-engine: greedy agreement with tp=%d over %zu steps (%s; teacher-forced; tp=%d's smallest "
+                "top-1 margin %.4f)\n",
+                base.tp, base.tokens.size(), dtype_.c_str(), base.tp, static_cast<double>(min_margin));
+    std::printf("  %4s %8s %10s %12s %16s %16s\n", "tp", "agree", "near-ties", "real misses", "rms logit diff",
+                "max logit diff");
+    bool ok = true;
+    for (size_t run_idx = 1; run_idx < runs.size(); ++run_idx) {
+      const GreedyRun& run = runs[run_idx];
+      int64_t agree = 0;
+      int64_t ties = 0;
+      int64_t misses = 0;
+      double sum_squares = 0;
+      double max_diff = 0;
+      int64_t count = 0;
+      std::vector<std::string> miss_lines;
+      const size_t num_steps = std::min(run.tokens.size(), base.tokens.size());
+      for (size_t step_idx = 0; step_idx < num_steps; ++step_idx) {
+        const std::vector<float>& want = base.logits[step_idx];
+        const std::vector<float>& have = run.logits[step_idx];
+        double step_squares = 0;
+        for (size_t idx = 0; idx < want.size() && idx < have.size(); ++idx) {
+          const double diff = static_cast<double>(have[idx]) - static_cast<double>(want[idx]);
+          step_squares += diff * diff;
+          max_diff = std::max(max_diff, std::fabs(diff));
+        }
+        sum_squares += step_squares;
+        count += static_cast<int64_t>(want.size());
+        if (run.tokens[step_idx] == base.tokens[step_idx]) {
+          ++agree;
+          continue;
+        }
+        const float base_margin = base.margins[step_idx];
+        const bool tie = base_margin < kTieMargin;
+        (tie ? ties : misses) += 1;
+        const auto base_token = static_cast<size_t>(base.tokens[step_idx]);
+        const auto run_token = static_cast<size_t>(run.tokens[step_idx]);
+        miss_lines.push_back(fmt::format(
+            "    step {:2}: tp={} margin {:.4f} ({:.1f} bf16 steps of its top logit {:.3f}), tp={} margin {:.4f} "
+            "between the same tokens, step rms logit diff {:.4f}{}",
+            step_idx, base.tp, base_margin, base_margin / bf16_ulp(want[base_token]), want[base_token], run.tp,
+            have[base_token] - have[run_token],
+            std::sqrt(step_squares / static_cast<double>(std::max<size_t>(want.size(), 1))), tie ? " (near-tie)" : ""));
+      }
+      std::printf("  %4d %5lld/%zu %10lld %12lld %16.5f %16.5f\n", run.tp, static_cast<long long>(agree), num_steps,
+                  static_cast<long long>(ties), static_cast<long long>(misses),
+                  std::sqrt(sum_squares / static_cast<double>(std::max<int64_t>(count, 1))), max_diff);
+      for (const std::string& line : miss_lines) std::printf("%s\n", line.c_str());
+      std::printf("  GREEDY tp=%d %s %s\n", run.tp, dtype_.c_str(), misses == 0 ? "PASS" : "FAIL");
+      ok = ok && misses == 0;
+    }
+    std::fflush(stdout);
+    if (ok) return base::Status();
+    return base::make_error(base::StatusCode::kInternal,
+                            "a tensor-parallel size picked another greedy token where the first size's margin was "
+                            "{} or more",
+                            kTieMargin);
   }
 
   // One more prefill with every op timed by device events (the events add small gaps, so the wall time is shown
   // beside the sum of the op times).
-  base::Status profile_prefill(model::TextDecoder& decoder, const StepArrays& arrays, const model::KvCache& cache,
-                              int64_t length) {
+  base::Status profile_prefill(backend::Backend& backend, model::TextDecoder& decoder, const StepArrays& arrays,
+                               const model::KvCache& cache, int64_t length) {
     backend::cuda::set_cuda_op_profiling(true);
     const auto start = Clock::now();
     base::Status status = decoder.forward(arrays.step(), cache).status();
-    if (status.ok()) status = backend_->synchronize(backend_->default_stream());
+    if (status.ok()) status = backend.synchronize(backend.default_stream());
     const double wall_s = seconds_since(start);
     const std::string table = backend::cuda::cuda_op_profile_report();
     backend::cuda::set_cuda_op_profiling(false);
@@ -536,9 +874,10 @@ class BenchEngineCommand : public Command {
     std::fflush(stdout);
   }
 
-  base::Status write_json(const std::string& label, model::Model& model, tensor::DType act, tensor::DType kv_dtype,
-                          double load_s, uint64_t kv_bytes, double copy_bytes_per_s, double gemm_flops_per_s,
-                          const StepCost& cost, const std::vector<Measurement>& results) const {
+  base::Status write_json(const std::string& path, const std::string& label, model::Model& model, int tp,
+                          tensor::DType act, tensor::DType kv_dtype, double load_s, uint64_t kv_bytes,
+                          double copy_bytes_per_s, double gemm_flops_per_s, const StepCost& cost,
+                          const std::vector<Measurement>& results) const {
     const io::TextConfig& text = model.config().text_config;
     ordered_json out;
     out["engine"] = "fovea";
@@ -546,6 +885,7 @@ class BenchEngineCommand : public Command {
     out["model_dir"] = model_dir_;
     out["device"] = device_name_;
     out["device_memory_bytes"] = device_memory_bytes_;
+    out["tensor_parallel_size"] = tp;
     out["shapes"] = {{"layers", text.num_hidden_layers},  {"hidden", text.hidden_size},
                      {"heads", text.num_attention_heads}, {"kv_heads", text.num_key_value_heads},
                      {"head_dim", text.head_dim},         {"intermediate", text.intermediate_size},
@@ -573,19 +913,24 @@ class BenchEngineCommand : public Command {
                       {"median_step_ms", m.median_step_s * 1e3},
                       {"tokens_per_s", m.tokens_per_s},
                       {"limit_tokens_per_s", m.limit_tokens_per_s},
-                      {"cuda_graphs", m.graphs}});
+                      {"cuda_graphs", m.graphs},
+                      {"all_reduce_step_ms", m.all_reduce_step_s * 1e3}});
     }
     out["results"] = rows;
-    std::ofstream file(json_path_);
+    std::ofstream file(path);
     file << out.dump(2) << "\n";
     file.close();
-    if (!file) return base::make_error(base::StatusCode::kUnavailable, "cannot write --output-json {}", json_path_);
+    if (!file) return base::make_error(base::StatusCode::kUnavailable, "cannot write --output-json {}", path);
     return base::Status();
   }
 
   std::string model_dir_;
   std::string load_format_ = "safetensors";
   std::string device_ = "cuda";
+  std::string tp_sizes_ = "1";
+  std::string encoder_tp_mode_ = "weights";
+  int64_t greedy_steps_ = 0;
+  int64_t greedy_prompt_len_ = 32;
   std::string dtype_ = "bfloat16";
   std::string kv_dtype_ = "auto";
   std::string batch_sizes_ = "1,8,32,64";
@@ -608,7 +953,7 @@ class BenchEngineCommand : public Command {
 
   std::vector<int64_t> batches_;
   std::vector<int64_t> prefills_;
-  std::unique_ptr<backend::Backend> backend_;
+  std::vector<int64_t> tps_;
   std::string device_name_;
   uint64_t device_memory_bytes_ = 0;
 };

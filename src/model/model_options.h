@@ -9,6 +9,10 @@
 #include "io/vision_step_budget.h"
 #include "tensor/dtype.h"
 
+namespace fovea::backend {
+class Communicator;
+}  // namespace fovea::backend
+
 namespace fovea::model {
 
 enum class LoadFormat : uint8_t {
@@ -46,6 +50,16 @@ struct ModelOptions {
   // never encoded (the vision workspace is then not allocated).
   int64_t max_vision_patches = io::kMaxVisionPatchesPerStep;
   LoadProgressCallback on_load_progress;  // empty: no progress reports
+  // Tensor parallelism (docs/TENSOR_PARALLEL.md): this Model is rank `tp_rank` of `tp_size`; it loads only its
+  // shard of every weight (io::TensorParallelLayout) and its decoder joins the other ranks through `communicator`.
+  // Every call on a rank's Model is made on all ranks at once, one thread per rank, with the same host inputs.
+  int tp_size = 1;
+  int tp_rank = 0;
+  // --mm-encoder-tp-mode: weights (true) shards the vision tower like the decoder; data (false) keeps it whole.
+  bool shard_vision_weights = true;
+  // Not owned; this rank's communicator (rank tp_rank of a world of tp_size). Required when tp_size > 1; with
+  // tp_size 1 it may be null (no collective is made then).
+  backend::Communicator* communicator = nullptr;
 };
 
 }  // namespace fovea::model

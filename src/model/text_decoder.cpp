@@ -1,5 +1,6 @@
 // TextDecoder: step validation, metadata upload (one packed copy), the per-layer op sequence (HF
-// Qwen3DecoderLayer order), and the padded decode path that records and replays graphs.
+// Qwen3DecoderLayer order, with the tensor-parallel collectives where vLLM's Qwen3 has them), and the padded decode
+// path that records and replays graphs.
 #include "model/text_decoder.h"
 
 #include <algorithm>
@@ -53,9 +54,24 @@ base::Status check_rows(const char* what, size_t got, size_t expected) {
 
 }  // namespace
 
-TextDecoder::TextDecoder(backend::Backend& backend, const io::ModelConfig& config, const TextWeights& weights,
-                         tensor::DType act, const TextLimits& limits)
-    : backend_(&backend), config_(&config.text_config), weights_(&weights), act_(act), limits_(limits) {
+io::TextConfig rank_text_config(const io::TextConfig& config, const io::TensorParallelLayout& layout) {
+  io::TextConfig rank = config;
+  rank.num_attention_heads = layout.num_attention_heads_per_rank();
+  rank.num_key_value_heads = layout.num_kv_heads_per_rank();
+  rank.intermediate_size = layout.intermediate_size_per_rank();
+  return rank;
+}
+
+TextDecoder::TextDecoder(backend::Backend& backend, const io::ModelConfig& config, io::TextConfig rank_config,
+                         const TextWeights& weights, tensor::DType act, const TextLimits& limits,
+                         const TextParallel& parallel, backend::VocabRange vocab_range)
+    : backend_(&backend),
+      config_(std::move(rank_config)),
+      weights_(&weights),
+      act_(act),
+      limits_(limits),
+      parallel_(parallel),
+      vocab_range_(vocab_range) {
   const io::TextConfig& text = config.text_config;
   rope_.theta = static_cast<float>(text.rope_parameters.rope_theta);
   rope_.rotary_dim = static_cast<int>(text.head_dim);
@@ -73,16 +89,36 @@ TextDecoder::TextDecoder(backend::Backend& backend, const io::ModelConfig& confi
 
 base::Result<std::unique_ptr<TextDecoder>> TextDecoder::create(backend::Backend& backend, const io::ModelConfig& config,
                                                                const TextWeights& weights, tensor::DType act,
-                                                               const TextLimits& limits) {
+                                                               const TextLimits& limits, const TextParallel& parallel) {
   if (!backend::is_activation_dtype(act)) {
     return base::invalid_argument("activation dtype {} is not supported; use f32, bf16 or f16",
                                   tensor::dtype_name(act));
   }
-  FOVEA_ASSIGN_OR_RETURN(uint64_t bytes, text_workspace_bytes(config.text_config, act, limits));
-  std::unique_ptr<TextDecoder> decoder(new TextDecoder(backend, config, weights, act, limits));
+  io::TextConfig rank_config = config.text_config;
+  backend::VocabRange vocab_range{0, config.text_config.vocab_size};
+  LogitsSplit split;
+  if (parallel.tp_size > 1) {
+    if (parallel.communicator == nullptr || parallel.communicator->world_size() != parallel.tp_size ||
+        parallel.communicator->rank() != parallel.tp_rank) {
+      return base::invalid_argument(
+          "the decoder of tensor-parallel rank {} of {} needs that rank's communicator; pass the communicator "
+          "create_communicators made for it",
+          parallel.tp_rank, parallel.tp_size);
+    }
+    // The vision tower's split does not concern the decoder.
+    FOVEA_ASSIGN_OR_RETURN(const io::TensorParallelLayout layout,
+                           io::TensorParallelLayout::create(config, parallel.tp_size, false));
+    rank_config = rank_text_config(config.text_config, layout);
+    const io::IndexRange held = layout.vocab_range(parallel.tp_rank);
+    vocab_range = backend::VocabRange{held.begin, held.count};
+    split = LogitsSplit{parallel.tp_size, layout.vocab_rows_per_rank()};
+  }
+  FOVEA_ASSIGN_OR_RETURN(uint64_t bytes, text_workspace_bytes(rank_config, act, limits, split));
+  std::unique_ptr<TextDecoder> decoder(
+      new TextDecoder(backend, config, rank_config, weights, act, limits, parallel, vocab_range));
   FOVEA_ASSIGN_OR_RETURN(decoder->buffer_, backend.allocate(bytes));
   ArenaCarver carver(decoder->buffer_.get());
-  decoder->ws_ = TextWorkspace::carve(carver, config.text_config, act, limits);
+  decoder->ws_ = TextWorkspace::carve(carver, rank_config, act, limits, split);
   decoder->workspace_bytes_ = bytes;
   decoder->metadata_host_.resize(static_cast<size_t>(text_metadata_capacity(limits)));
   return decoder;
@@ -117,21 +153,21 @@ base::Status TextDecoder::validate(const DecoderStep& step, const KvCache& cache
       return base::invalid_argument("decoder step: logits row {} is outside the step's {} tokens", row, num_tokens);
     }
   }
-  if (static_cast<int64_t>(cache.layers.size()) != config_->num_hidden_layers) {
+  if (static_cast<int64_t>(cache.layers.size()) != config_.num_hidden_layers) {
     return base::invalid_argument("decoder step: the KV cache has {} layers; the model has {}", cache.layers.size(),
-                                  config_->num_hidden_layers);
+                                  config_.num_hidden_layers);
   }
   const backend::PagedKvCache& first = cache.layers.front();  // the model has at least one layer (io checks)
-  if (first.num_kv_heads() != config_->num_key_value_heads || first.head_dim() != config_->head_dim) {
+  if (first.num_kv_heads() != config_.num_key_value_heads || first.head_dim() != config_.head_dim) {
     return base::invalid_argument("decoder step: the KV cache holds [{}, {}] heads; the model needs [{}, {}]",
-                                  first.num_kv_heads(), first.head_dim(), config_->num_key_value_heads,
-                                  config_->head_dim);
+                                  first.num_kv_heads(), first.head_dim(), config_.num_key_value_heads,
+                                  config_.head_dim);
   }
   for (const VisualRows& rows : step.visual) {
     const Tensor& embeds = rows.embeds;
-    if (embeds.rank() != 2 || embeds.dim(1) != config_->hidden_size || embeds.dtype != act_) {
+    if (embeds.rank() != 2 || embeds.dim(1) != config_.hidden_size || embeds.dtype != act_) {
       return base::invalid_argument("decoder step: vision rows of shape {} {}; expected [n, {}] {}",
-                                    embeds.shape.to_string(), tensor::dtype_name(embeds.dtype), config_->hidden_size,
+                                    embeds.shape.to_string(), tensor::dtype_name(embeds.dtype), config_.hidden_size,
                                     tensor::dtype_name(act_));
     }
     if (rows.first_row < 0 || rows.first_row + embeds.dim(0) > static_cast<int64_t>(num_tokens)) {
@@ -159,7 +195,7 @@ void TextDecoder::set_decode_graph_mode(DecodeGraphMode mode) {
 }
 
 TextDecoder::StepViews TextDecoder::make_views(const DecoderStep& step) const {
-  const io::TextConfig& text = *config_;
+  const io::TextConfig& text = config_;
   const auto num_tokens = static_cast<int64_t>(step.token_ids.size());
   const auto num_seqs = static_cast<int64_t>(step.seq_lens.size());
   const int64_t nh = text.num_attention_heads;
@@ -247,7 +283,9 @@ base::Result<Tensor> TextDecoder::forward_padded(const DecoderStep& padded, cons
     }
   }
   // First step of a bucket: run it op by op (which also sizes the stream's scratch for these shapes), then record
-  // the same ops over the same buffers; later steps of the bucket only upload metadata and replay.
+  // the same ops over the same buffers; later steps of the bucket only upload metadata and replay. Under tensor
+  // parallelism every rank does this in its own thread for the same step, so the ranks capture the same buckets in
+  // the same order, and the eager run's collectives have connected NCCL (it connects lazily) before any capture.
   FOVEA_RETURN_IF_ERROR(enqueue_step({}, views, cache));
   if (use_graphs && !graphs_->capture_failed()) {
     graphs_->store(backend_->capture_graph(stream, [&] { return enqueue_step({}, views, cache); }));
@@ -259,7 +297,14 @@ base::Status TextDecoder::enqueue_step(std::span<const VisualRows> visual, const
                                        const KvCache& cache) {
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
-  FOVEA_RETURN_IF_ERROR(ops.embedding(stream, weights_->embed_tokens, views.token_ids, views.hidden));
+  if (parallel_.tp_size > 1) {
+    // Each rank looks up the ids of its vocabulary rows (zeros elsewhere); the sum is the embedding, exactly.
+    FOVEA_RETURN_IF_ERROR(
+        ops.embedding_range(stream, weights_->embed_tokens, views.token_ids, vocab_range_, views.hidden));
+    FOVEA_RETURN_IF_ERROR(reduce_partial(views.hidden));
+  } else {
+    FOVEA_RETURN_IF_ERROR(ops.embedding(stream, weights_->embed_tokens, views.token_ids, views.hidden));
+  }
   for (const VisualRows& rows : visual) {
     const Tensor target = views.hidden.slice_rows(rows.first_row, rows.embeds.dim(0));
     FOVEA_RETURN_IF_ERROR(backend_->copy(stream, rows.embeds, target));
@@ -280,7 +325,7 @@ base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWe
                                     const backend::PagedKvCache& cache) {
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
-  const float eps = static_cast<float>(config_->rms_norm_eps);
+  const float eps = static_cast<float>(config_.rms_norm_eps);
   auto bias = [](const std::optional<Tensor>& b) { return b.has_value() ? &*b : nullptr; };
   // Attention block: x = RMSNorm(h); q/k/v projections; per-head q/k norms; rotary; cache write; attention.
   FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, views.hidden, layer.input_layernorm, eps, views.normed));
@@ -297,6 +342,7 @@ base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWe
   FOVEA_RETURN_IF_ERROR(ops.kv_cache_write(stream, views.k, views.v, views.slot_mapping, cache));
   FOVEA_RETURN_IF_ERROR(ops.paged_attention(stream, views.q, cache, views.batch, attention_scale_, views.attn));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.attn_rows, layer.o_proj, bias(layer.o_bias), views.normed));
+  FOVEA_RETURN_IF_ERROR(reduce_partial(views.normed));
   FOVEA_RETURN_IF_ERROR(ops.add(stream, views.hidden, views.normed, views.hidden));
   // MLP block: h += down(silu(gate(x)) * up(x)), x = RMSNorm(h).
   FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, views.hidden, layer.post_attention_layernorm, eps, views.normed));
@@ -304,7 +350,13 @@ base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWe
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.normed, layer.up_proj, nullptr, views.up));
   FOVEA_RETURN_IF_ERROR(ops.swiglu(stream, views.gate, views.up, views.gate));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.gate, layer.down_proj, nullptr, views.normed));
+  FOVEA_RETURN_IF_ERROR(reduce_partial(views.normed));
   return ops.add(stream, views.hidden, views.normed, views.hidden);
+}
+
+base::Status TextDecoder::reduce_partial(const Tensor& partial) {
+  if (parallel_.tp_size == 1) return base::Status();
+  return parallel_.communicator->all_reduce_sum(backend_->default_stream(), partial);
 }
 
 base::Status TextDecoder::enqueue_logits(const StepViews& views) {
@@ -316,7 +368,17 @@ base::Status TextDecoder::enqueue_logits(const StepViews& views) {
   // Only the requested rows go through the final norm and lm_head (HF's logits_to_keep; norms are per row).
   const Tensor last = ws_.last_hidden.slice_rows(0, num_logits);
   FOVEA_RETURN_IF_ERROR(ops.embedding(stream, views.hidden, views.logits_rows, last));
-  FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, last, weights_->norm, static_cast<float>(config_->rms_norm_eps), last));
+  FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, last, weights_->norm, static_cast<float>(config_.rms_norm_eps), last));
+  if (parallel_.tp_size > 1) {
+    // Vocabulary-parallel lm_head: this rank's columns, every rank's side by side, then the real vocabulary
+    // (the padding columns past vocab_size are dropped here, so no caller ever sees them).
+    const Tensor local = ws_.logits_local.slice_rows(0, num_logits);
+    const Tensor gathered = ws_.logits_gathered.slice_rows(0, num_logits);
+    const Tensor staging = ws_.gather_staging.slice_rows(0, gathered.numel());
+    FOVEA_RETURN_IF_ERROR(ops.linear(stream, last, weights_->lm_head, nullptr, local));
+    FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_gather_last_dim(stream, local, staging, gathered));
+    return ops.convert(stream, gathered.slice_columns(0, config_.vocab_size), logits);
+  }
   if (act_ == tensor::DType::kF32) return ops.linear(stream, last, weights_->lm_head, nullptr, logits);
   // HF computes logits in the activation dtype; the f32 copy is only for the sampler.
   const Tensor logits_act = ws_.logits_act.slice_rows(0, num_logits);

@@ -15,6 +15,9 @@
 
 namespace fovea::model {
 
+// Shapes are the model's at TP=1. Under tensor parallelism they are one rank's shards (io::TensorParallelLayout):
+// nh, nkv and I per rank (KV heads replicated when tp exceeds them), vocab = vocab_rows_per_rank (padding rows
+// zero), and o_bias zero on ranks other than 0 (rank 0 adds it before the all-reduce).
 struct DecoderLayerWeights {
   backend::Tensor input_layernorm;           // [H]
   backend::Weight q_proj;                    // [nh * hd, H]
@@ -45,7 +48,7 @@ struct TextWeights {
 std::string text_weight_prefix(const io::ModelConfig& config);
 
 // Checks what the decoder supports (no MoE, silu, default RoPE) and loads every tensor; Linear weights in any
-// format the checkpoint stores them (WeightLoader::load_linear).
+// format the checkpoint stores them (WeightLoader::load_linear), as the loader's rank holds them.
 base::Result<TextWeights> load_text_weights(WeightLoader& loader, const io::ModelConfig& config);
 
 }  // namespace fovea::model

@@ -6,7 +6,7 @@
 namespace fovea::model {
 
 TextWorkspace TextWorkspace::carve(ArenaCarver& carver, const io::TextConfig& config, tensor::DType act,
-                                   const TextLimits& limits) {
+                                   const TextLimits& limits, const LogitsSplit& split) {
   using tensor::DType;
   const int64_t tokens = limits.max_num_batched_tokens;
   const int64_t seqs = limits.max_num_seqs;
@@ -23,8 +23,15 @@ TextWorkspace TextWorkspace::carve(ArenaCarver& carver, const io::TextConfig& co
   ws.cos = carver.take(DType::kF32, {tokens, hd});
   ws.sin = carver.take(DType::kF32, {tokens, hd});
   ws.last_hidden = carver.take(act, {seqs, hidden});
-  if (act != DType::kF32) ws.logits_act = carver.take(act, {seqs, config.vocab_size});
+  const bool gathers = split.tp_size > 1;
+  if (act != DType::kF32 && !gathers) ws.logits_act = carver.take(act, {seqs, config.vocab_size});
   ws.logits = carver.take(DType::kF32, {seqs, config.vocab_size});
+  if (gathers) {
+    const int64_t gathered = split.tp_size * split.vocab_rows_per_rank;
+    ws.logits_local = carver.take(act, {seqs, split.vocab_rows_per_rank});
+    ws.logits_gathered = carver.take(act, {seqs, gathered});
+    ws.gather_staging = carver.take(act, {seqs * gathered});
+  }
   return ws;
 }
 
@@ -35,7 +42,8 @@ int64_t text_metadata_capacity(const TextLimits& limits) {
   return 5 * tokens + 3 * seqs + 1 + seqs * limits.max_blocks_per_seq + kNumArrays * kMetadataAlignment;
 }
 
-base::Result<uint64_t> text_workspace_bytes(const io::TextConfig& config, tensor::DType act, const TextLimits& limits) {
+base::Result<uint64_t> text_workspace_bytes(const io::TextConfig& config, tensor::DType act, const TextLimits& limits,
+                                            const LogitsSplit& split) {
   constexpr int64_t kMaxLimit = INT32_MAX;  // metadata is i32
   const bool in_range = [&] {
     for (int64_t value : {limits.max_num_batched_tokens, limits.max_num_seqs, limits.max_blocks_per_seq}) {
@@ -50,7 +58,7 @@ base::Result<uint64_t> text_workspace_bytes(const io::TextConfig& config, tensor
         limits.max_num_batched_tokens, limits.max_num_seqs, limits.max_blocks_per_seq);
   }
   ArenaCarver carver;
-  TextWorkspace::carve(carver, config, act, limits);
+  TextWorkspace::carve(carver, config, act, limits, split);
   if (carver.overflowed()) {
     return base::out_of_range("the decoder workspace for {} batched tokens and {} sequences is too large to address",
                               limits.max_num_batched_tokens, limits.max_num_seqs);

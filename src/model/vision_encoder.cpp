@@ -1,9 +1,12 @@
-// VisionEncoder: input validation, host-side position inputs, the block loop and the patch mergers.
+// VisionEncoder: input validation, host-side position inputs, the block loop and the patch mergers, and their
+// tensor-parallel forms (weights mode: local heads and widths, all-reduces after the row-parallel Linears; data
+// mode: images split over the ranks).
 #include "model/vision_encoder.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <optional>
 
 #include "backend/op_checks.h"
@@ -46,15 +49,62 @@ base::Result<std::vector<float>> to_host_floats(backend::Backend& backend, const
   return values;
 }
 
+base::Status check_parallel(const io::VisionConfig& config, const VisionParallel& parallel) {
+  if (parallel.tp_size < 1 || parallel.tp_rank < 0 || parallel.tp_rank >= parallel.tp_size) {
+    return base::invalid_argument("vision encoder: rank {} of {} tensor-parallel ranks is not a rank", parallel.tp_rank,
+                                  parallel.tp_size);
+  }
+  if (parallel.tp_size == 1) return base::Status();
+  const backend::Communicator* comm = parallel.communicator;
+  if (comm == nullptr || comm->world_size() != parallel.tp_size || comm->rank() != parallel.tp_rank) {
+    return base::invalid_argument(
+        "vision encoder: rank {} of {} needs that rank's communicator; pass the one create_communicators made for it",
+        parallel.tp_rank, parallel.tp_size);
+  }
+  const int64_t merged = config.hidden_size * config.spatial_merge_size * config.spatial_merge_size;
+  if (parallel.shard_weights && (config.num_heads % parallel.tp_size != 0 ||
+                                 config.intermediate_size % parallel.tp_size != 0 || merged % parallel.tp_size != 0)) {
+    return base::invalid_argument(
+        "vision_config: num_heads {}, intermediate_size {} and the merger width {} must divide by "
+        "--tensor-parallel-size {} in --mm-encoder-tp-mode weights; use --mm-encoder-tp-mode data",
+        config.num_heads, config.intermediate_size, merged, parallel.tp_size);
+  }
+  return base::Status();
+}
+
+base::Status check_linear(const backend::Weight& weight, int64_t out_features, int64_t in_features, const char* name) {
+  if (weight.out_features() == out_features && weight.in_features() == in_features) return base::Status();
+  return base::invalid_argument(
+      "vision encoder: {} is [{}, {}] on this rank, but its tensor-parallel shard is [{}, {}]; load the vision "
+      "weights with the same tensor-parallel layout as the encoder",
+      name, weight.out_features(), weight.in_features(), out_features, in_features);
+}
+
 }  // namespace
 
+std::vector<int> assign_images_to_ranks(std::span<const int64_t> num_patches, int num_ranks) {
+  std::vector<size_t> order(num_patches.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return num_patches[a] > num_patches[b]; });
+  std::vector<int64_t> load(static_cast<size_t>(std::max(num_ranks, 1)), 0);
+  std::vector<int> rank_of(num_patches.size(), 0);
+  for (size_t image_idx : order) {
+    const auto lightest = std::min_element(load.begin(), load.end());  // the first of equal loads: the lower rank
+    *lightest += num_patches[image_idx];
+    rank_of[image_idx] = static_cast<int>(lightest - load.begin());
+  }
+  return rank_of;
+}
+
 VisionEncoder::VisionEncoder(backend::Backend& backend, const io::VisionConfig& config, const VisionWeights& weights,
-                             tensor::DType act, int64_t max_num_patches)
+                             tensor::DType act, int64_t max_num_patches, const VisionParallel& parallel)
     : backend_(&backend),
       config_(&config),
       weights_(&weights),
       act_(act),
       max_num_patches_(max_num_patches),
+      parallel_(parallel),
+      local_heads_(parallel.sharded() ? config.num_heads / parallel.tp_size : config.num_heads),
       patch_dim_(config.in_channels * config.temporal_patch_size * config.patch_size * config.patch_size),
       side_(static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(config.num_position_embeddings))))) {
   block_gelu_ = config.hidden_act == "gelu" ? backend::GeluKind::kErf : backend::GeluKind::kTanh;
@@ -64,22 +114,65 @@ VisionEncoder::VisionEncoder(backend::Backend& backend, const io::VisionConfig& 
 base::Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(backend::Backend& backend,
                                                                    const io::VisionConfig& config,
                                                                    const VisionWeights& weights, tensor::DType act,
-                                                                   int64_t max_num_patches) {
+                                                                   int64_t max_num_patches,
+                                                                   const VisionParallel& parallel) {
   if (!backend::is_activation_dtype(act)) {
     return base::invalid_argument("activation dtype {} is not supported; use f32, bf16 or f16",
                                   tensor::dtype_name(act));
   }
-  FOVEA_ASSIGN_OR_RETURN(uint64_t bytes, vision_workspace_bytes(config, act, max_num_patches));
-  std::unique_ptr<VisionEncoder> encoder(new VisionEncoder(backend, config, weights, act, max_num_patches));
+  FOVEA_RETURN_IF_ERROR(check_parallel(config, parallel));
+  const int64_t num_shards = parallel.sharded() ? parallel.tp_size : 1;
+  FOVEA_ASSIGN_OR_RETURN(uint64_t bytes, vision_workspace_bytes(config, act, max_num_patches, num_shards));
+  std::unique_ptr<VisionEncoder> encoder(new VisionEncoder(backend, config, weights, act, max_num_patches, parallel));
+  FOVEA_RETURN_IF_ERROR(encoder->check_weight_shapes());
   FOVEA_ASSIGN_OR_RETURN(encoder->buffer_, backend.allocate(bytes));
   ArenaCarver carver(encoder->buffer_.get());
-  encoder->ws_ = VisionWorkspace::carve(carver, config, act, max_num_patches);
+  encoder->ws_ = VisionWorkspace::carve(carver, config, act, max_num_patches, num_shards);
   encoder->workspace_bytes_ = bytes;
   FOVEA_ASSIGN_OR_RETURN(encoder->pos_table_, to_host_floats(backend, weights.pos_embed));
   const auto chunk_elements = static_cast<size_t>(kUploadChunkRows * std::max(encoder->patch_dim_, config.hidden_size));
   encoder->host_rows_f32_.resize(chunk_elements);
   encoder->host_staging_.resize(chunk_elements);
   return encoder;
+}
+
+base::Status VisionEncoder::check_weight_shapes() const {
+  const int64_t shards = parallel_.sharded() ? parallel_.tp_size : 1;
+  const int64_t hidden = config_->hidden_size;
+  const int64_t inter = config_->intermediate_size;
+  const int64_t merged = hidden * config_->spatial_merge_size * config_->spatial_merge_size;
+  if (weights_->blocks.size() != static_cast<size_t>(config_->depth)) {
+    return base::invalid_argument("vision encoder: {} blocks loaded; vision_config.depth is {}",
+                                  weights_->blocks.size(), config_->depth);
+  }
+  for (const VisionBlockWeights& block : weights_->blocks) {
+    FOVEA_RETURN_IF_ERROR(check_linear(block.qkv, 3 * hidden / shards, hidden, "attn.qkv"));
+    FOVEA_RETURN_IF_ERROR(check_linear(block.proj, hidden, hidden / shards, "attn.proj"));
+    FOVEA_RETURN_IF_ERROR(check_linear(block.fc1, inter / shards, hidden, "mlp.linear_fc1"));
+    FOVEA_RETURN_IF_ERROR(check_linear(block.fc2, hidden, inter / shards, "mlp.linear_fc2"));
+  }
+  std::vector<const PatchMergerWeights*> mergers{&weights_->merger};
+  for (const PatchMergerWeights& merger : weights_->deepstack_mergers) mergers.push_back(&merger);
+  for (const PatchMergerWeights* merger : mergers) {
+    FOVEA_RETURN_IF_ERROR(check_linear(merger->fc1, merged / shards, merged, "merger linear_fc1"));
+    FOVEA_RETURN_IF_ERROR(check_linear(merger->fc2, config_->out_hidden_size, merged / shards, "merger linear_fc2"));
+  }
+  return base::Status();
+}
+
+const Tensor* VisionEncoder::row_parallel_bias(const Tensor& bias) const {
+  return parallel_.sharded() && parallel_.tp_rank != 0 ? nullptr : &bias;
+}
+
+base::Status VisionEncoder::reduce_partial(const Tensor& partial) {
+  if (!parallel_.sharded()) return base::Status();
+  return parallel_.communicator->all_reduce_sum(backend_->default_stream(), partial);
+}
+
+base::Status VisionEncoder::zero_rows(const Tensor& rows) {
+  const auto num_bytes = static_cast<size_t>(rows.numel() * rows.element_size_bytes());
+  if (host_zeros_.size() < num_bytes) host_zeros_.assign(num_bytes, std::byte{0});
+  return backend_->copy_from_host(backend_->default_stream(), host_zeros_.data(), rows);
 }
 
 int64_t VisionEncoder::num_tokens(const VisionGrid& grid) const {
@@ -203,6 +296,47 @@ base::Status VisionEncoder::encode(std::span<const VisionImage> images, const Te
                                    std::span<const Tensor> deepstack) {
   int64_t num_patches = 0;
   FOVEA_RETURN_IF_ERROR(validate(images, embeds, deepstack, &num_patches));
+  return encode_validated(images, num_patches, embeds, deepstack);
+}
+
+// Data mode exchanges the results with one all-reduce per output tensor: each rank writes the rows of its images and
+// zeros over the others', so the sum is every image's rows exactly (x + 0 is exact in any dtype), with a collective
+// every communicator has and no variable-size gather. An all_gather_last_dim would move half the bytes but needs
+// equal blocks per rank (padding to the busiest rank) and a copy of each block into place afterwards.
+base::Status VisionEncoder::encode_each(std::span<const VisionImage> images, std::span<const VisionOutput> outputs) {
+  if (outputs.size() != images.size()) {
+    return base::invalid_argument("vision encoder: {} outputs passed for {} images", outputs.size(), images.size());
+  }
+  std::vector<int64_t> num_patches(images.size(), 0);
+  for (size_t image_idx = 0; image_idx < images.size(); ++image_idx) {
+    const VisionOutput& out = outputs[image_idx];
+    FOVEA_RETURN_IF_ERROR(validate(images.subspan(image_idx, 1), out.embeds, out.deepstack, &num_patches[image_idx]));
+  }
+  const std::vector<int> rank_of = parallel_.data_parallel() ? assign_images_to_ranks(num_patches, parallel_.tp_size)
+                                                             : std::vector<int>(images.size(), parallel_.tp_rank);
+  for (size_t image_idx = 0; image_idx < images.size(); ++image_idx) {
+    const VisionOutput& out = outputs[image_idx];
+    if (rank_of[image_idx] == parallel_.tp_rank) {
+      FOVEA_RETURN_IF_ERROR(
+          encode_validated(images.subspan(image_idx, 1), num_patches[image_idx], out.embeds, out.deepstack));
+    } else {
+      FOVEA_RETURN_IF_ERROR(zero_rows(out.embeds));
+      for (const Tensor& extra : out.deepstack) FOVEA_RETURN_IF_ERROR(zero_rows(extra));
+    }
+  }
+  if (!parallel_.data_parallel()) return base::Status();
+  backend::Stream& stream = backend_->default_stream();
+  for (const VisionOutput& out : outputs) {
+    FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_reduce_sum(stream, out.embeds));
+    for (const Tensor& extra : out.deepstack)
+      FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_reduce_sum(stream, extra));
+  }
+  // The host zeros must stay untouched until their uploads ran; the outputs are complete once the stream drains.
+  return backend_->synchronize(stream);
+}
+
+base::Status VisionEncoder::encode_validated(std::span<const VisionImage> images, int64_t num_patches,
+                                             const Tensor& embeds, std::span<const Tensor> deepstack) {
   FOVEA_RETURN_IF_ERROR(upload_inputs(images, num_patches));
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
@@ -235,9 +369,9 @@ base::Status VisionEncoder::encode(std::span<const VisionImage> images, const Te
 base::Status VisionEncoder::run_block(const VisionBlockWeights& block, int64_t num_patches) {
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
-  const int64_t hidden = config_->hidden_size;
-  const int64_t heads = config_->num_heads;
+  const int64_t heads = local_heads_;
   const int64_t hd = head_dim(*config_);
+  const int64_t hidden = heads * hd;  // this rank's q (k, v) width: Hv, or Hv / tp with sharded weights
   const Tensor x = ws_.x.slice_rows(0, num_patches);
   const Tensor normed = ws_.normed.slice_rows(0, num_patches);
   const Tensor qkv = ws_.qkv.slice_rows(0, num_patches);
@@ -258,13 +392,15 @@ base::Status VisionEncoder::run_block(const VisionBlockWeights& block, int64_t n
   FOVEA_RETURN_IF_ERROR(ops.rope_apply(stream, q, cos, sin, backend::RopeArithmetic::kFloat32, q));
   FOVEA_RETURN_IF_ERROR(ops.rope_apply(stream, k, cos, sin, backend::RopeArithmetic::kFloat32, k));
   FOVEA_RETURN_IF_ERROR(ops.segment_attention(stream, q, k, v, segments, attention_scale_, attn));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, attn_rows, block.proj, &block.proj_bias, normed));
+  FOVEA_RETURN_IF_ERROR(ops.linear(stream, attn_rows, block.proj, row_parallel_bias(block.proj_bias), normed));
+  FOVEA_RETURN_IF_ERROR(reduce_partial(normed));
   FOVEA_RETURN_IF_ERROR(ops.add(stream, x, normed, x));
   // x += fc2(gelu(fc1(LN2(x))))
   FOVEA_RETURN_IF_ERROR(ops.layer_norm(stream, x, block.norm2_weight, block.norm2_bias, kNormEps, normed));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, normed, block.fc1, &block.fc1_bias, mlp));
   FOVEA_RETURN_IF_ERROR(ops.gelu(stream, mlp, block_gelu_, mlp));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, mlp, block.fc2, &block.fc2_bias, normed));
+  FOVEA_RETURN_IF_ERROR(ops.linear(stream, mlp, block.fc2, row_parallel_bias(block.fc2_bias), normed));
+  FOVEA_RETURN_IF_ERROR(reduce_partial(normed));
   return ops.add(stream, x, normed, x);
 }
 
@@ -284,10 +420,12 @@ base::Status VisionEncoder::run_merger(const PatchMergerWeights& merger, int64_t
   } else {
     FOVEA_RETURN_IF_ERROR(ops.layer_norm(stream, x, merger.norm_weight, merger.norm_bias, kNormEps, normed));
   }
-  const Tensor hidden = reshaped_or_die(ws_.attn.slice_rows(0, num_patches), {num_tokens, merged});
+  const int64_t local_merged = merger.fc1.out_features();  // m^2 Hv, or m^2 Hv / tp with sharded weights
+  const Tensor hidden = reshaped_or_die(ws_.attn.slice_rows(0, num_patches), {num_tokens, local_merged});
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, normed_merged, merger.fc1, &merger.fc1_bias, hidden));
   FOVEA_RETURN_IF_ERROR(ops.gelu(stream, hidden, backend::GeluKind::kErf, hidden));
-  return ops.linear(stream, hidden, merger.fc2, &merger.fc2_bias, out);
+  FOVEA_RETURN_IF_ERROR(ops.linear(stream, hidden, merger.fc2, row_parallel_bias(merger.fc2_bias), out));
+  return reduce_partial(out);
 }
 
 }  // namespace fovea::model

@@ -1,7 +1,9 @@
 // VisionEncoder: the Qwen3-VL vision tower as backend ops (spec §2.4): patch embedding as a linear map, the
 // bilinearly resampled position table (host code, see vision_patch_layout.h), 2-D rotary, pre-norm blocks with
-// segment attention per image / temporal patch, the 2x2 patch merger and the DeepStack mergers.
-// Must not contain image preprocessing (src/vision) or decoder code.
+// segment attention per image / temporal patch, the 2x2 patch merger and the DeepStack mergers. Under tensor
+// parallelism it runs on every rank at once: sharded weights and all-reduces (--mm-encoder-tp-mode weights) or whole
+// weights with the images split over the ranks (data). Must not contain image preprocessing (src/vision) or decoder
+// code.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/communicator.h"
 #include "base/status.h"
 #include "io/model_config.h"
 #include "model/vision_patch_layout.h"
@@ -24,18 +27,50 @@ struct VisionImage {
   VisionGrid grid;
 };
 
+// Where one image's encoder outputs go (encode_each).
+struct VisionOutput {
+  backend::Tensor embeds;                  // [tokens, out_hidden_size] act, packed
+  std::vector<backend::Tensor> deepstack;  // one per DeepStack merger, same shape
+};
+
+// How the encoder is split over tensor-parallel ranks (docs/TENSOR_PARALLEL.md). Every rank's encoder gets the same
+// calls with the same images at the same time.
+struct VisionParallel {
+  int tp_size = 1;
+  int tp_rank = 0;
+  // --mm-encoder-tp-mode weights (true): heads and MLP widths split, row-parallel outputs all-reduced. data (false):
+  // whole weights; encode_each gives each rank a share of the images and the ranks exchange the results.
+  bool shard_weights = true;
+  backend::Communicator* communicator = nullptr;  // not owned; this rank's; required when tp_size > 1
+
+  bool sharded() const { return tp_size > 1 && shard_weights; }
+  bool data_parallel() const { return tp_size > 1 && !shard_weights; }
+};
+
+// Data mode: which rank encodes each image. Balanced by patches and deterministic (the same on every rank): images
+// in decreasing patch count (ties: lower index first) each go to the rank with the fewest patches so far (ties: the
+// lower rank). Returns the rank of each image, in image order.
+std::vector<int> assign_images_to_ranks(std::span<const int64_t> num_patches, int num_ranks);
+
 class VisionEncoder {
  public:
-  // Allocates the workspace and keeps a host fp32 copy of the position table. `weights` must outlive the encoder.
+  // Allocates the workspace and keeps a host fp32 copy of the position table. `weights` must outlive the encoder;
+  // with `parallel.sharded()` they are this rank's shards (io::TensorParallelLayout), checked here.
   static base::Result<std::unique_ptr<VisionEncoder>> create(backend::Backend& backend, const io::VisionConfig& config,
                                                              const VisionWeights& weights, tensor::DType act,
-                                                             int64_t max_num_patches);
+                                                             int64_t max_num_patches,
+                                                             const VisionParallel& parallel = {});
 
   // Encodes images into embeds [sum of tokens, out_hidden_size] act (tokens of an image: t * h * w / m^2, images in
-  // order) and deepstack[k] of the same shape, one per DeepStack merger. Inputs that break the limits or do not
-  // match their grids are errors and nothing is written.
+  // order) and deepstack[k] of the same shape, one per DeepStack merger, in one pass. Inputs that break the limits or
+  // do not match their grids are errors and nothing is written. In data mode every rank encodes all the images
+  // (use encode_each to split them).
   base::Status encode(std::span<const VisionImage> images, const backend::Tensor& embeds,
                       std::span<const backend::Tensor> deepstack);
+
+  // Encodes each image on its own into outputs[i] (as encode() of that one image). In data mode each rank encodes
+  // the images assign_images_to_ranks gives it and every rank ends with all the outputs (see encode_each's body).
+  base::Status encode_each(std::span<const VisionImage> images, std::span<const VisionOutput> outputs);
 
   int64_t num_tokens(const VisionGrid& grid) const;
   int64_t num_deepstack() const { return static_cast<int64_t>(weights_->deepstack_mergers.size()); }
@@ -45,13 +80,24 @@ class VisionEncoder {
 
  private:
   VisionEncoder(backend::Backend& backend, const io::VisionConfig& config, const VisionWeights& weights,
-                tensor::DType act, int64_t max_num_patches);
+                tensor::DType act, int64_t max_num_patches, const VisionParallel& parallel);
+
+  base::Status check_weight_shapes() const;
 
   base::Status validate(std::span<const VisionImage> images, const backend::Tensor& embeds,
                         std::span<const backend::Tensor> deepstack, int64_t* num_patches) const;
   base::Status upload_inputs(std::span<const VisionImage> images, int64_t num_patches);
   base::Status run_block(const VisionBlockWeights& block, int64_t num_patches);
   base::Status run_merger(const PatchMergerWeights& merger, int64_t num_patches, const backend::Tensor& out);
+  // encode() after validation.
+  base::Status encode_validated(std::span<const VisionImage> images, int64_t num_patches, const backend::Tensor& embeds,
+                                std::span<const backend::Tensor> deepstack);
+  // The bias a row-parallel Linear adds: the whole bias on rank 0, none on the others (the all-reduce adds it once).
+  const backend::Tensor* row_parallel_bias(const backend::Tensor& bias) const;
+  // Sums a row-parallel Linear's partial outputs over the ranks (weights mode; nothing at TP=1 or in data mode).
+  base::Status reduce_partial(const backend::Tensor& partial);
+  // Data mode: `rows` set to zero (through host_zeros_), before the all-reduce that gathers every rank's images.
+  base::Status zero_rows(const backend::Tensor& rows);
   // Host fp32 rows into act-dtype device rows (converted through host_staging_ when act is not f32).
   base::Status upload_rows(const float* values, const backend::Tensor& dst);
 
@@ -60,6 +106,8 @@ class VisionEncoder {
   const VisionWeights* weights_;    // not owned
   tensor::DType act_;
   int64_t max_num_patches_;
+  VisionParallel parallel_;
+  int64_t local_heads_;  // attention heads of this rank (all of them unless weights are sharded)
   int64_t patch_dim_;
   int64_t side_;  // the position table is side x side
   backend::GeluKind block_gelu_ = backend::GeluKind::kTanh;
@@ -72,6 +120,7 @@ class VisionEncoder {
   std::vector<uint16_t> host_staging_;   // [kUploadChunkRows, max(patch_dim, Hv)] bf16 / f16 before upload
   std::vector<PosEmbedTaps> host_taps_;  // [N]
   std::vector<int32_t> host_coords_;     // [2 * N]: rows, then cols
+  std::vector<std::byte> host_zeros_;    // data mode: zero bytes uploaded over the rows of other ranks' images
   int64_t num_segments_ = 0;             // attention segments of the current call
   int64_t max_segment_patches_ = 0;      // patches of its longest segment
 };

@@ -11,7 +11,7 @@ int64_t head_dim(const io::VisionConfig& config) { return config.hidden_size / c
 }  // namespace
 
 VisionWorkspace VisionWorkspace::carve(ArenaCarver& carver, const io::VisionConfig& config, tensor::DType act,
-                                       int64_t max_num_patches) {
+                                       int64_t max_num_patches, int64_t num_shards) {
   using tensor::DType;
   const int64_t n = max_num_patches;
   const int64_t hidden = config.hidden_size;
@@ -23,23 +23,28 @@ VisionWorkspace VisionWorkspace::carve(ArenaCarver& carver, const io::VisionConf
   ws.cu_seqlens = carver.take(DType::kI32, {n + 1});
   ws.x = carver.take(act, {n, hidden});
   ws.normed = carver.take(act, {n, hidden});
-  ws.qkv = carver.take(act, {n, 3 * hidden});
-  ws.attn = carver.take(act, {n, hidden});
-  ws.mlp = carver.take(act, {n, config.intermediate_size});
+  ws.qkv = carver.take(act, {n, 3 * hidden / num_shards});
+  ws.attn = carver.take(act, {n, hidden / num_shards});
+  ws.mlp = carver.take(act, {n, config.intermediate_size / num_shards});
   ws.cos = carver.take(DType::kF32, {n, head_dim(config)});
   ws.sin = carver.take(DType::kF32, {n, head_dim(config)});
   return ws;
 }
 
 base::Result<uint64_t> vision_workspace_bytes(const io::VisionConfig& config, tensor::DType act,
-                                              int64_t max_num_patches) {
+                                              int64_t max_num_patches, int64_t num_shards) {
   const int64_t merge_area = config.spatial_merge_size * config.spatial_merge_size;
   if (max_num_patches < merge_area || max_num_patches > INT32_MAX / 2) {
     return base::invalid_argument("vision encoder limit of {} patches per call is outside {} to {}", max_num_patches,
                                   merge_area, INT32_MAX / 2);
   }
+  if (num_shards < 1 || config.num_heads % num_shards != 0 || config.intermediate_size % num_shards != 0) {
+    return base::invalid_argument(
+        "vision_config: {} tensor-parallel shards do not divide num_heads {} and intermediate_size {}", num_shards,
+        config.num_heads, config.intermediate_size);
+  }
   ArenaCarver carver;
-  VisionWorkspace::carve(carver, config, act, max_num_patches);
+  VisionWorkspace::carve(carver, config, act, max_num_patches, num_shards);
   if (carver.overflowed()) {
     return base::out_of_range("the vision workspace for {} patches is too large to address", max_num_patches);
   }

@@ -1,5 +1,7 @@
 // VisionWorkspace: every intermediate buffer of the vision encoder, carved once from one allocation sized for the
-// patches of one encode() call. The same carving measures the byte count the memory planner predicts.
+// patches of one encode() call. The same carving measures the byte count the memory planner predicts. With the
+// weights split over `num_shards` tensor-parallel ranks (--mm-encoder-tp-mode weights) the head and MLP buffers hold
+// one rank's columns.
 // Must not contain forward code.
 #pragma once
 
@@ -19,18 +21,19 @@ struct VisionWorkspace {
   backend::Tensor cu_seqlens;  // [Nmax + 1] i32
   backend::Tensor x;           // [Nmax, Hv] act: the residual stream
   backend::Tensor normed;      // [Nmax, Hv] act: norm and projection outputs
-  backend::Tensor qkv;         // [Nmax, 3 Hv] act
-  backend::Tensor attn;        // [Nmax, Hv] act: attention output, then merger fc1 output [Nmax / m^2, m^2 Hv]
-  backend::Tensor mlp;         // [Nmax, Iv] act
+  backend::Tensor qkv;         // [Nmax, 3 Hv / S] act (S: num_shards)
+  backend::Tensor attn;        // [Nmax, Hv / S] act: attention output, then merger fc1 output [Nmax / m^2, m^2 Hv / S]
+  backend::Tensor mlp;         // [Nmax, Iv / S] act
   backend::Tensor cos;         // [Nmax, Hv / heads] f32
   backend::Tensor sin;         // [Nmax, Hv / heads] f32
 
+  // `num_shards` must divide the vision heads and widths (io::TensorParallelLayout checks it first).
   static VisionWorkspace carve(ArenaCarver& carver, const io::VisionConfig& config, tensor::DType act,
-                               int64_t max_num_patches);
+                               int64_t max_num_patches, int64_t num_shards = 1);
 };
 
-// Bytes of device workspace for max_num_patches patches per encode() call.
+// Bytes of device workspace for max_num_patches patches per encode() call on one of `num_shards` ranks.
 base::Result<uint64_t> vision_workspace_bytes(const io::VisionConfig& config, tensor::DType act,
-                                              int64_t max_num_patches);
+                                              int64_t max_num_patches, int64_t num_shards = 1);
 
 }  // namespace fovea::model

@@ -1,7 +1,8 @@
 // WeightLoader: turns checkpoint tensors (by Hugging Face name) into backend Tensors and Weights, each checked
 // against the shape config.json implies, or makes seeded random ones for --load-format dummy. Linear weights of any
-// storage format (dense or quantized) come from quant::load_linear. It owns the buffers of plain tensors (a Weight
-// keeps its own). Must not know model architectures (text_weights / vision_weights name the tensors).
+// storage format (dense or quantized) come from quant::load_linear. With tensor parallelism every tensor is this
+// rank's shard (io::TensorParallelLayout). It owns the buffers of plain tensors (a Weight keeps its own).
+// Must not know model architectures (text_weights / vision_weights name the tensors).
 #pragma once
 
 #include <cstddef>
@@ -16,8 +17,10 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "io/quantization_config.h"
+#include "io/tensor_parallel_layout.h"
 #include "io/weight_table.h"
 #include "model/model_options.h"
+#include "model/tensor_shard.h"
 #include "tensor/shape.h"
 
 namespace fovea::model {
@@ -46,10 +49,22 @@ class WeightLoader {
   WeightLoader& operator=(const WeightLoader&) = delete;
   ~WeightLoader();
 
-  // Tensor `name` of exactly `shape` (bf16, f16 or f32). Missing, misshapen or of another dtype: an error naming it.
+  // From now on every tensor and Linear loads as rank `rank_idx`'s shard of `layout` (a layout of one rank changes
+  // nothing). Call before the first load. Shapes passed to the loaders stay the checkpoint's (global) ones; the
+  // results have the rank's shapes (shard_shape): split axes shorter, vocabulary rows padded (padding rows zero),
+  // and a row-parallel bias zero on ranks other than 0 (rank 0 adds it before the all-reduce).
+  void shard_for_tensor_parallel(const io::TensorParallelLayout& layout, int rank_idx);
+  int tensor_parallel_size() const { return layout_ ? layout_->tensor_parallel_size() : 1; }
+  int tensor_parallel_rank() const { return tp_rank_; }
+  // The shape this rank holds of tensor `name` whose checkpoint shape is `shape` (`shape` itself without sharding).
+  base::Result<tensor::Shape> shard_shape(const std::string& name, const tensor::Shape& shape) const;
+
+  // Tensor `name` of exactly `shape` (bf16, f16 or f32), or this rank's shard of it. Missing, misshapen or of
+  // another dtype: an error naming it.
   base::Result<backend::Tensor> load_tensor(const std::string& name, const tensor::Shape& shape, DummyInit init);
 
-  // The weight of linear module `module_name` ("model.layers.0.mlp.up_proj"), [out_features, in_features], in
+  // The weight of linear module `module_name` ("model.layers.0.mlp.up_proj"), [out_features, in_features] (or this
+  // rank's shard of it: shard_shape(module_name + ".weight", {out_features, in_features})), in
   // whatever format the checkpoint stores it: dense in its own dtype, or quantized (compressed-tensors, AWQ, GPTQ,
   // FP8) repacked by quant::load_linear into backend::Weight's layout. `stored_shape` is the on-disk shape when it
   // differs but has the same elements (the patch embedding's Conv3d kernel, never quantized; loaded dense).
@@ -83,16 +98,24 @@ class WeightLoader {
   base::Result<backend::Tensor> read_tensor(const std::string& name, const tensor::Shape& shape, DummyInit init);
   void report_progress();
 
-  // Linear `module_name` from the checkpoint through quant::load_linear, checked against [out, in].
-  base::Result<backend::Weight> load_checkpoint_linear(const std::string& module_name, int64_t out_features,
-                                                       int64_t in_features);
+  // Linear `module_name` from the checkpoint through quant::load_linear (this rank's shard of it), checked against
+  // the rank's part of [global_out, global_in].
+  base::Result<backend::Weight> load_checkpoint_linear(const std::string& module_name, int64_t global_out,
+                                                       int64_t global_in);
 
   // Puts one checkpoint tensor on the backend's device: on the CPU a read-only view of the mapping (copied only when
   // misaligned for its dtype), elsewhere an allocation and a copy.
   base::Result<backend::Tensor> upload(const tensor::TensorView& view);
-  // A dummy tensor: filled in parallel (directly in CPU memory, else through dummy_staging_ in pieces that are
-  // copied to the device while the next piece is filled).
-  base::Result<backend::Tensor> make_dummy(const std::string& name, const tensor::Shape& shape, DummyInit init);
+  // Puts a rank's host shard on the device (upload); a CPU backend keeps using its host copy, so it is kept.
+  base::Result<backend::Tensor> upload_shard(HostShard shard);
+  // A zero tensor (a row-parallel bias on ranks other than 0).
+  base::Result<backend::Tensor> make_zeros(tensor::DType dtype, const tensor::Shape& shape);
+  // A dummy tensor of checkpoint shape `shape`, or the part `shard` of it (its values are those of the whole
+  // tensor at the same global indices, so every tensor-parallel size makes the same model): filled in parallel
+  // (directly in CPU memory, else through dummy_staging_ in pieces that are copied to the device while the next
+  // piece is filled).
+  base::Result<backend::Tensor> make_dummy(const std::string& name, const tensor::Shape& shape, DummyInit init,
+                                           const io::TpShard& shard);
 
   backend::Backend* backend_;                           // not owned
   const io::WeightTable* table_;                        // not owned; null for dummy weights
@@ -104,6 +127,9 @@ class WeightLoader {
   std::unique_ptr<base::ThreadPool> dummy_pool_;  // made on the first dummy tensor; one thread per hardware thread
   std::vector<std::byte> dummy_staging_;          // two host pieces of a dummy tensor bound for a device backend
   std::vector<std::unique_ptr<backend::Buffer>> buffers_;  // owned: plain tensors' and dummy weights' storage
+  std::optional<io::TensorParallelLayout> layout_;         // set by shard_for_tensor_parallel (tp > 1 only)
+  int tp_rank_ = 0;
+  std::vector<std::unique_ptr<std::byte[]>> host_shards_;  // gathered shards a CPU backend uses in place
   uint64_t weight_bytes_ = 0;
   uint64_t allocated_bytes_ = 0;
   int64_t num_loaded_ = 0;  // load_tensor and load_linear calls that succeeded

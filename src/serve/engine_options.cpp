@@ -145,8 +145,9 @@ base::Result<std::string> read_chat_template_flag(std::string_view value) {
 
 base::Result<engine::KvCacheSizing> size_engine_kv_cache(const engine::KvCacheSizingInput& input) {
   if (input.text_config == nullptr) return base::internal_error("the KV-cache sizing input names no text config");
-  FOVEA_ASSIGN_OR_RETURN(plan::KvCacheShape shape, plan::kv_cache_shape(*input.text_config, input.kv_element_bytes,
-                                                                        1, input.block_size_tokens));
+  FOVEA_ASSIGN_OR_RETURN(plan::KvCacheShape shape,
+                         plan::kv_cache_shape(*input.text_config, input.kv_element_bytes, input.tensor_parallel_size,
+                                              input.block_size_tokens));
   plan::KvCacheRequest request;
   request.shape = shape;
   request.gpu_memory_utilization = input.memory_utilization;
@@ -161,15 +162,11 @@ base::Result<engine::KvCacheSizing> size_engine_kv_cache(const engine::KvCacheSi
 }
 
 base::Result<engine::EngineConfig> engine_config_from_serve_config(const ServeConfig& config) {
-  if (config.tensor_parallel_size > 1) {
-    return base::unsupported(
-        "--tensor-parallel-size {}: fovea serves a model on one device for now; pass 1 (fovea plan still plans for "
-        "several GPUs)",
-        config.tensor_parallel_size);
-  }
   engine::EngineConfig out;
   out.model_dir = config.model;
   out.device = config.device_spec();
+  out.tensor_parallel_size = config.tensor_parallel_size;
+  out.shard_vision_weights = config.mm_encoder_tp_mode != MmEncoderTpMode::kData;
   out.dtype = model_dtype_name(config.dtype);
   out.kv_cache_dtype = kv_cache_dtype_name(config.kv_cache_dtype);
   out.load_format = load_format_name(config.load_format);

@@ -14,7 +14,8 @@
 namespace fovea::serve {
 
 // The engine's config for `config`; fails on a --chat-template file that cannot be read or a template value vLLM
-// would refuse, and on settings the engine does not run (--tensor-parallel-size above 1).
+// would refuse. --tensor-parallel-size and --mm-encoder-tp-mode pass through (the engine checks them against the
+// model and the GPUs).
 base::Result<engine::EngineConfig> engine_config_from_serve_config(const ServeConfig& config);
 
 // vLLM's KV-cache sizing at start-up (plan::plan_kv_cache on the engine's memory reading): whole blocks of

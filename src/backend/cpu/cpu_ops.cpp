@@ -78,6 +78,34 @@ base::Status CpuOps::embedding(Stream& stream, const Tensor& table, const Tensor
   return base::Status();
 }
 
+base::Status CpuOps::embedding_range(Stream& stream, const Tensor& table, const Tensor& ids, VocabRange range,
+                                     const Tensor& out) {
+  FOVEA_RETURN_IF_ERROR(check_stream("embedding_range", stream, kCpu));
+  FOVEA_RETURN_IF_ERROR(check_embedding_range(kCpu, table, ids, range, out));
+  const int64_t width = table.dim(1);
+  for_vectors(ids.dim(0), width, [&](int64_t begin, int64_t end) {
+    float buffer[kChunk];
+    for (int64_t token_idx = begin; token_idx < end; ++token_idx) {
+      const int64_t row_idx = int64_t{load_i32(element_at(ids, token_idx, 0))} - range.begin;
+      std::byte* dst = element_at(out, token_idx, 0);
+      if (row_idx < 0 || row_idx >= range.count) {
+        std::memset(dst, 0, static_cast<size_t>(width * out.element_size_bytes()));
+        continue;
+      }
+      const std::byte* src = element_at(table, row_idx, 0);
+      if (table.dtype == out.dtype) {
+        std::memcpy(dst, src, static_cast<size_t>(width * out.element_size_bytes()));
+        continue;
+      }
+      for_chunks(width, [&](int64_t c0, int64_t n) {
+        load_floats(offset_bytes(src, table, c0), table.dtype, n, buffer);
+        store_floats(buffer, out.dtype, n, offset_bytes(dst, out, c0));
+      });
+    }
+  });
+  return base::Status();
+}
+
 base::Status CpuOps::scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                                   const Tensor& dst) {
   FOVEA_RETURN_IF_ERROR(check_stream("scatter_rows", stream, kCpu));

@@ -44,6 +44,8 @@ class CpuOps final : public Ops {
   int64_t num_workspace_growths() const { return workspace_.num_growths(); }
 
   base::Status embedding(Stream& stream, const Tensor& table, const Tensor& ids, const Tensor& out) override;
+  base::Status embedding_range(Stream& stream, const Tensor& table, const Tensor& ids, VocabRange range,
+                               const Tensor& out) override;
   base::Status scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                             const Tensor& dst) override;
   base::Status convert(Stream& stream, const Tensor& x, const Tensor& out) override;

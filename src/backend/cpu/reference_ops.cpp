@@ -64,6 +64,20 @@ base::Status ReferenceOps::embedding(Stream& stream, const Tensor& table, const 
   return base::Status();
 }
 
+base::Status ReferenceOps::embedding_range(Stream& stream, const Tensor& table, const Tensor& ids, VocabRange range,
+                                           const Tensor& out) {
+  FOVEA_RETURN_IF_ERROR(check_stream("embedding_range", stream, kCpu));
+  FOVEA_RETURN_IF_ERROR(check_embedding_range(kCpu, table, ids, range, out));
+  for (int64_t token_idx = 0; token_idx < ids.dim(0); ++token_idx) {
+    const int64_t row_idx = int64_t{load_i32(element_at(ids, token_idx, 0))} - range.begin;
+    const bool held = row_idx >= 0 && row_idx < range.count;
+    for (int64_t col_idx = 0; col_idx < table.dim(1); ++col_idx) {
+      store_at(out, token_idx, col_idx, held ? load_at(table, row_idx, col_idx) : 0.0f);
+    }
+  }
+  return base::Status();
+}
+
 base::Status ReferenceOps::scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                                         const Tensor& dst) {
   FOVEA_RETURN_IF_ERROR(check_stream("scatter_rows", stream, kCpu));

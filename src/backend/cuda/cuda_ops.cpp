@@ -37,6 +37,17 @@ base::Status CudaOps::embedding(Stream& stream, const Tensor& table, const Tenso
       "embedding");
 }
 
+base::Status CudaOps::embedding_range(Stream& stream, const Tensor& table, const Tensor& ids, VocabRange range,
+                                      const Tensor& out) {
+  FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("embedding_range", stream));
+  const OpTimer timer(s->handle(), [&] { return profile_key("embedding_range", out); });
+  FOVEA_RETURN_IF_ERROR(check_embedding_range(device_, table, ids, range, out));
+  if (out.numel() == 0) return base::Status();
+  return cuda_status(launch_embedding_range(device_view(table), device_pointer<const int32_t>(ids), range.begin,
+                                            range.count, device_view(out), s->handle()),
+                     "embedding_range");
+}
+
 base::Status CudaOps::scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                                    const Tensor& dst) {
   FOVEA_ASSIGN_OR_RETURN(CudaStream * s, cuda_stream("scatter_rows", stream));

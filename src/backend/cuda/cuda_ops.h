@@ -20,6 +20,8 @@ class CudaOps final : public Ops {
   std::string_view name() const override { return "cuda"; }
 
   base::Status embedding(Stream& stream, const Tensor& table, const Tensor& ids, const Tensor& out) override;
+  base::Status embedding_range(Stream& stream, const Tensor& table, const Tensor& ids, VocabRange range,
+                               const Tensor& out) override;
   base::Status scatter_rows(Stream& stream, const Tensor& src, const Tensor& row_indices, bool accumulate,
                             const Tensor& dst) override;
   base::Status convert(Stream& stream, const Tensor& x, const Tensor& out) override;

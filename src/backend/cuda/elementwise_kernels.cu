@@ -51,6 +51,20 @@ struct EmbeddingOp {
   }
 };
 
+struct EmbeddingRangeOp {
+  DeviceView table;
+  const int32_t* ids;
+  int64_t vocab_begin;
+  int64_t vocab_count;
+  DeviceView out;
+  __device__ void operator()(int64_t row, int64_t col) const {
+    const int64_t table_row = static_cast<int64_t>(ids[row]) - vocab_begin;
+    // Another rank's id: a zero row, filled in by the all-reduce that follows.
+    const float value = table_row >= 0 && table_row < vocab_count ? load_at(table, table_row, col) : 0.0f;
+    store_at(out, row, col, value);
+  }
+};
+
 struct ScatterOp {
   DeviceView src;
   const int32_t* row_indices;
@@ -213,6 +227,11 @@ bool rope_vector_ok(const RopeApplyArgs& args) {
 
 cudaError_t launch_embedding(const DeviceView& table, const int32_t* ids, const DeviceView& out, cudaStream_t stream) {
   return launch_rows(out.num_rows, out.row_numel, EmbeddingOp{table, ids, out}, stream);
+}
+
+cudaError_t launch_embedding_range(const DeviceView& table, const int32_t* ids, int64_t vocab_begin,
+                                   int64_t vocab_count, const DeviceView& out, cudaStream_t stream) {
+  return launch_rows(out.num_rows, out.row_numel, EmbeddingRangeOp{table, ids, vocab_begin, vocab_count, out}, stream);
 }
 
 cudaError_t launch_scatter_rows(const DeviceView& src, const int32_t* row_indices, bool accumulate,

@@ -14,6 +14,9 @@ namespace fovea::backend::cuda {
 
 // elementwise_kernels.cu
 cudaError_t launch_embedding(const DeviceView& table, const int32_t* ids, const DeviceView& out, cudaStream_t stream);
+// Ids in [vocab_begin, vocab_begin + vocab_count) read row id - vocab_begin; others write zeros.
+cudaError_t launch_embedding_range(const DeviceView& table, const int32_t* ids, int64_t vocab_begin,
+                                   int64_t vocab_count, const DeviceView& out, cudaStream_t stream);
 cudaError_t launch_scatter_rows(const DeviceView& src, const int32_t* row_indices, bool accumulate,
                                 const DeviceView& dst, cudaStream_t stream);
 // out = f(x) element by element (x and out share the row structure).

@@ -1,5 +1,6 @@
-// Engine::start and the engine's thread-safe shell: model loading on the backend, KV cache sizing, the engine
-// thread (inbox of new requests and aborts -> EngineLoop steps), submit/abort/stats/shutdown.
+// Engine::start and the engine's thread-safe shell: model loading on the backend (one per tensor-parallel rank, in
+// parallel), KV cache sizing, the engine thread (inbox of new requests and aborts -> EngineLoop steps),
+// submit/abort/stats/shutdown.
 // Must not contain per-step generation logic (engine_loop.cpp) or HTTP.
 #include "engine/runtime/engine.h"
 
@@ -13,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "backend/communicator.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cuda/cuda_factory.h"
 #include "backend/gpu_telemetry.h"
@@ -21,10 +23,13 @@
 #include "engine/runtime/engine_loop.h"
 #include "engine/runtime/input_processor.h"
 #include "engine/runtime/model_runner.h"
+#include "engine/runtime/rank_group_runner.h"
+#include "engine/runtime/rank_threads.h"
 #include "engine/sampling/generation_defaults.h"
 #include "engine/sampling/model_sampling_info.h"
 #include "io/generation_config.h"
 #include "io/model_config.h"
+#include "io/tensor_parallel_layout.h"
 #include "io/vision_step_budget.h"
 #include "model/model.h"
 
@@ -61,6 +66,29 @@ std::string resolve_device(const std::string& device) {
   return device;
 }
 
+// The device of each tensor-parallel rank: one rank runs on `device`; N ranks on cuda:0..N-1 (device cuda) or on N
+// CPU backends (device cpu).
+base::Result<std::vector<std::string>> rank_devices(const std::string& device, int num_ranks) {
+  if (num_ranks == 1) return std::vector<std::string>{device};
+  if (device == "cpu") return std::vector<std::string>(static_cast<size_t>(num_ranks), "cpu");
+  if (device != "cuda") {
+    return base::invalid_argument(
+        "--device {} with --tensor-parallel-size {}: the ranks take cuda:0 to cuda:{}; pass --device cuda and pick the "
+        "GPUs with CUDA_VISIBLE_DEVICES",
+        device, num_ranks, num_ranks - 1);
+  }
+  const int num_gpus = backend::cuda::cuda_device_count();
+  if (num_gpus < num_ranks) {
+    return base::invalid_argument(
+        "--tensor-parallel-size {} needs {} GPUs, one per rank, but {} {} visible; pass --tensor-parallel-size {} or "
+        "less, or make more GPUs visible (CUDA_VISIBLE_DEVICES)",
+        num_ranks, num_ranks, num_gpus, num_gpus == 1 ? "is" : "are", std::max(num_gpus, 1));
+  }
+  std::vector<std::string> devices;
+  for (int rank_idx = 0; rank_idx < num_ranks; ++rank_idx) devices.push_back(fmt::format("cuda:{}", rank_idx));
+  return devices;
+}
+
 base::Result<std::unique_ptr<backend::Backend>> create_backend(const std::string& device, int num_threads) {
   if (device == "cpu") {
     backend::cpu::CpuBackendOptions options;
@@ -73,13 +101,14 @@ base::Result<std::unique_ptr<backend::Backend>> create_backend(const std::string
 
 // Blocks and context length: the config's sizing rule over the measured memory, or without one the overrides,
 // else max_num_seqs sequences of max_model_len tokens.
+// `rank_text` is the text config with one rank's KV heads (the whole model's at TP=1): what one rank's cache holds.
 base::Result<KvCacheSizing> size_kv_cache(const EngineConfig& config, const io::TextConfig& text,
-                                          tensor::DType kv_dtype, int64_t max_model_len, uint64_t reserved_bytes,
-                                          backend::Backend& backend) {
+                                          const io::TextConfig& rank_text, tensor::DType kv_dtype,
+                                          int64_t max_model_len, uint64_t reserved_bytes, backend::Backend& backend) {
   const auto blocks_for = [&](int64_t num_tokens) { return (num_tokens + config.block_size - 1) / config.block_size; };
   KvCacheSizing out{0, max_model_len};
   if (!config.kv_cache_sizer) {
-    const uint64_t bytes_per_block = model::kv_cache_bytes_per_block(text, config.block_size, kv_dtype);
+    const uint64_t bytes_per_block = model::kv_cache_bytes_per_block(rank_text, config.block_size, kv_dtype);
     if (config.num_kv_blocks) {
       out.num_blocks = *config.num_kv_blocks;
     } else if (config.kv_cache_memory_bytes) {
@@ -92,6 +121,7 @@ base::Result<KvCacheSizing> size_kv_cache(const EngineConfig& config, const io::
   FOVEA_ASSIGN_OR_RETURN(DeviceMemory memory, read_device_memory(backend));
   KvCacheSizingInput input;
   input.text_config = &text;
+  input.tensor_parallel_size = config.tensor_parallel_size;
   input.kv_element_bytes = tensor::dtype_size_bytes(kv_dtype);
   input.block_size_tokens = config.block_size;
   input.total_bytes = memory.total_bytes;
@@ -267,13 +297,18 @@ class EngineImpl final : public Engine {
  private:
   void run_thread();
 
+  // Loads rank r's model on backends_[r] (all ranks at once on `threads`), printing each rank's progress.
+  base::Status load_models(RankThreads& threads, const model::ModelOptions& options);
+
   EngineConfig config_;
   EngineInfo info_;
   io::GenerationConfig generation_config_;
   GenerationDefaults defaults_;
   ModelSamplingInfo sampling_info_;
-  std::unique_ptr<backend::Backend> backend_;
-  std::unique_ptr<model::Model> model_;
+  // One per tensor-parallel rank (one at TP=1), destroyed after the loop: backends, their communicators, models.
+  std::vector<std::unique_ptr<backend::Backend>> backends_;
+  std::vector<std::unique_ptr<backend::Communicator>> communicators_;  // empty at TP=1
+  std::vector<std::unique_ptr<model::Model>> models_;
   std::unique_ptr<InputProcessor> input_;
   std::unique_ptr<EngineLoop> loop_;  // touched only by the engine thread once it runs
   // Seeds of unseeded requests, in submission order (--seed).
@@ -283,7 +318,7 @@ class EngineImpl final : public Engine {
   // Shared with the streams (weakly), so a stream that outlives the engine cancels into nothing.
   std::shared_ptr<EngineInbox> inbox_ = std::make_shared<EngineInbox>();
   std::thread thread_;
-  std::unique_ptr<backend::GpuTelemetry> telemetry_;  // null on the CPU or without NVML
+  std::vector<std::unique_ptr<backend::GpuTelemetry>> telemetry_;  // one per GPU rank; empty on the CPU or without NVML
   int64_t num_consecutive_step_failures_ = 0;         // engine thread only
 };
 
@@ -308,9 +343,35 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   if (config.block_size < 1) return base::invalid_argument("--block-size must be at least 1");
   if (config.max_num_seqs < 1) return base::invalid_argument("--max-num-seqs must be at least 1");
   if (config.max_num_batched_tokens < 1) return base::invalid_argument("--max-num-batched-tokens must be at least 1");
+  const int num_ranks = config.tensor_parallel_size;
+  if (num_ranks < 1) return base::invalid_argument("--tensor-parallel-size must be at least 1, not {}", num_ranks);
+  io::TextConfig rank_text = text;  // what one rank's KV cache holds
+  if (num_ranks > 1) {
+    // Heads, widths and vocabulary that do not split are refused before anything is allocated.
+    FOVEA_ASSIGN_OR_RETURN(io::TensorParallelLayout layout,
+                           io::TensorParallelLayout::create(model_config, num_ranks, config.shard_vision_weights));
+    rank_text.num_key_value_heads = layout.num_kv_heads_per_rank();
+  }
 
   const std::string device = resolve_device(config.device);
-  FOVEA_ASSIGN_OR_RETURN(backend_, create_backend(device, config.num_threads));
+  FOVEA_ASSIGN_OR_RETURN(std::vector<std::string> devices, rank_devices(device, num_ranks));
+  // CPU ranks share the cores.
+  const int threads_per_rank =
+      num_ranks == 1 ? config.num_threads
+                     : std::max(1, (config.num_threads > 0 ? config.num_threads
+                                                           : static_cast<int>(std::thread::hardware_concurrency())) /
+                                       num_ranks);
+  for (const std::string& rank_device : devices) {
+    FOVEA_ASSIGN_OR_RETURN(std::unique_ptr<backend::Backend> rank_backend,
+                           create_backend(rank_device, threads_per_rank));
+    backends_.push_back(std::move(rank_backend));
+  }
+  if (num_ranks > 1) {
+    std::vector<backend::Backend*> backend_ptrs;
+    for (const std::unique_ptr<backend::Backend>& rank_backend : backends_) backend_ptrs.push_back(rank_backend.get());
+    FOVEA_ASSIGN_OR_RETURN(communicators_, backend::create_communicators(backend_ptrs));
+  }
+  backend::Backend& backend0 = *backends_[0];
   seed_generator_.seed(config.seed.value_or(draw_random_seed()));
 
   // Block tables are as wide as the longest sequence the cache may admit (auto-fit only shortens it).
@@ -328,14 +389,20 @@ base::Status EngineImpl::init(const EngineConfig& config) {
                                                                           config.max_num_batched_tokens)
                                                  : io::VisionStepBudget{};
   options.max_vision_patches = vision_budget.max_patches_per_step;
-  std::fprintf(stderr, "fovea: loading %s (%s, %s%s) on %s ...\n", config.model_dir.c_str(),
+  options.tp_size = num_ranks;
+  options.shard_vision_weights = config.shard_vision_weights;
+  std::string devices_text = devices[0];
+  for (size_t rank_idx = 1; rank_idx < devices.size(); ++rank_idx) devices_text += "," + devices[rank_idx];
+  std::fprintf(stderr, "fovea: loading %s (%s, %s%s) on %s%s ...\n", config.model_dir.c_str(),
                model_config.model_type.c_str(), dtype_label(act),
-               load_format == model::LoadFormat::kDummy ? ", dummy weights" : "", device.c_str());
-  const std::string device_label = backend::device_name(backend_->device());
-  LoadProgressPrinter progress(device_label);
-  options.on_load_progress = [&progress](const model::LoadProgress& update) { progress.update(update); };
-  FOVEA_ASSIGN_OR_RETURN(model_, model::Model::load(config.model_dir, *backend_, options));
-  progress.print("loaded weights");
+               load_format == model::LoadFormat::kDummy ? ", dummy weights" : "", devices_text.c_str(),
+               num_ranks > 1 ? fmt::format(" (tensor parallel {})", num_ranks).c_str() : "");
+  auto threads = std::make_unique<RankThreads>(num_ranks);
+  threads->set_on_failure([this] {
+    for (const std::unique_ptr<backend::Communicator>& comm : communicators_) comm->abort();
+  });
+  FOVEA_RETURN_IF_ERROR(load_models(*threads, options));
+  model::Model& model0 = *models_[0];
 
   SchedulerConfig scheduler_config;
   scheduler_config.max_num_batched_tokens = config.max_num_batched_tokens;
@@ -349,8 +416,15 @@ base::Status EngineImpl::init(const EngineConfig& config) {
     encoder_cache_bytes = static_cast<uint64_t>(vision_budget.encoder_cache_tokens) *
                           io::encoder_cache_bytes_per_token(*model_config.vision_config, tensor::dtype_size_bytes(act));
   }
-  FOVEA_ASSIGN_OR_RETURN(KvCacheSizing kv, size_kv_cache(config, text, kv_dtype, requested_max_len,
-                                                        encoder_cache_bytes, *backend_));
+  // Every rank holds the same number of blocks: the fewest any rank's memory fits.
+  FOVEA_ASSIGN_OR_RETURN(KvCacheSizing kv, size_kv_cache(config, text, rank_text, kv_dtype, requested_max_len,
+                                                         encoder_cache_bytes, backend0));
+  for (size_t rank_idx = 1; rank_idx < backends_.size(); ++rank_idx) {
+    FOVEA_ASSIGN_OR_RETURN(KvCacheSizing rank_kv, size_kv_cache(config, text, rank_text, kv_dtype, requested_max_len,
+                                                                encoder_cache_bytes, *backends_[rank_idx]));
+    kv.num_blocks = std::min(kv.num_blocks, rank_kv.num_blocks);
+    kv.max_model_len = std::min(kv.max_model_len, rank_kv.max_model_len);
+  }
   const int64_t max_model_len = kv.max_model_len;
   scheduler_config.max_model_len = max_model_len;
   scheduler_config.num_blocks = static_cast<int32_t>(std::min<int64_t>(kv.num_blocks, INT32_MAX));
@@ -379,36 +453,53 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   sampling_info_.max_model_len = max_model_len;
   sampling_info_.vocab_size = text.vocab_size;
 
-  FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, model_->allocate_kv_cache(scheduler_config.num_blocks,
-                                                                          config.block_size, kv_dtype));
-  const uint64_t kv_cache_bytes = kv_cache_allocated_bytes(cache);
-  ModelRunnerOptions runner_options;
-  runner_options.enforce_eager = config.enforce_eager;
-  loop_ = std::make_unique<EngineLoop>(
-      scheduler_config, std::make_unique<ModelRunner>(*backend_, *model_, std::move(cache), runner_options),
-      input_->tokenizer());
+  std::vector<std::unique_ptr<ModelRunner>> runners;
+  std::vector<uint64_t> kv_cache_bytes_of_rank;
+  for (size_t rank_idx = 0; rank_idx < models_.size(); ++rank_idx) {
+    FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, models_[rank_idx]->allocate_kv_cache(scheduler_config.num_blocks,
+                                                                                      config.block_size, kv_dtype));
+    kv_cache_bytes_of_rank.push_back(kv_cache_allocated_bytes(cache));
+    ModelRunnerOptions runner_options;
+    runner_options.enforce_eager = config.enforce_eager;
+    runner_options.copy_logits = rank_idx == 0;
+    runners.push_back(
+        std::make_unique<ModelRunner>(*backends_[rank_idx], *models_[rank_idx], std::move(cache), runner_options));
+  }
+  const uint64_t kv_cache_bytes = kv_cache_bytes_of_rank[0];
+  std::unique_ptr<StepRunner> step_runner;
+  if (num_ranks == 1) {
+    step_runner = std::move(runners[0]);  // TP=1: the engine thread runs the model itself, as before
+  } else {
+    std::vector<backend::Communicator*> comm_ptrs;
+    for (const std::unique_ptr<backend::Communicator>& comm : communicators_) comm_ptrs.push_back(comm.get());
+    step_runner = std::make_unique<RankGroupRunner>(std::move(threads), std::move(runners), std::move(comm_ptrs));
+  }
+  loop_ = std::make_unique<EngineLoop>(scheduler_config, std::move(step_runner), input_->tokenizer());
 
   info_.architecture = model_config.architectures.empty() ? model_config.model_type : model_config.architectures[0];
-  info_.device = device;
+  info_.device = devices_text;
   info_.dtype = dtype_label(act);
   info_.kv_cache_dtype = dtype_label(kv_dtype);
-  info_.quantization = model_->quantized_to_fp8_at_load() ? "fp8 per tensor, quantized at load time (--quantization fp8)"
-                                                          : quantization_label(model_config);
+  info_.quantization = model0.quantized_to_fp8_at_load() ? "fp8 per tensor, quantized at load time (--quantization fp8)"
+                                                         : quantization_label(model_config);
   info_.load_format = load_format == model::LoadFormat::kDummy ? "dummy" : "safetensors";
   info_.max_model_len = max_model_len;
   info_.num_kv_blocks = scheduler_config.num_blocks;
   info_.kv_block_size_tokens = config.block_size;
   info_.kv_cache_tokens = static_cast<int64_t>(scheduler_config.num_blocks) * config.block_size;
   info_.kv_cache_bytes = kv_cache_bytes;
-  FOVEA_ASSIGN_OR_RETURN(DeviceUsageReading usage, read_device_usage(*backend_));
-  info_.memory.push_back(
-      device_memory_use(device_label, usage, model_->weight_bytes(), model_->workspace_bytes(), kv_cache_bytes));
-  if (usage.is_gpu) {
+  for (size_t rank_idx = 0; rank_idx < backends_.size(); ++rank_idx) {
+    const std::string device_label = backend::device_name(backends_[rank_idx]->device());
+    FOVEA_ASSIGN_OR_RETURN(DeviceUsageReading usage, read_device_usage(*backends_[rank_idx]));
+    const model::Model& rank_model = *models_[rank_idx];
+    info_.memory.push_back(device_memory_use(device_label, usage, rank_model.weight_bytes(),
+                                             rank_model.workspace_bytes(), kv_cache_bytes_of_rank[rank_idx]));
+    if (!usage.is_gpu) continue;
     base::Result<std::unique_ptr<backend::GpuTelemetry>> telemetry = backend::open_gpu_telemetry(device_label);
     if (telemetry.ok()) {
-      telemetry_ = std::move(*telemetry);
+      telemetry_.push_back(std::move(*telemetry));
     } else {
-      FOVEA_LOG_WARN("no GPU gauges on /metrics: {}", telemetry.status().message());
+      FOVEA_LOG_WARN("no GPU gauges on /metrics for {}: {}", device_label, telemetry.status().message());
     }
   }
   // vLLM's "maximum concurrency": cache blocks over the blocks one max_model_len request needs.
@@ -421,6 +512,28 @@ base::Status EngineImpl::init(const EngineConfig& config) {
                static_cast<long long>(info_.kv_cache_tokens), static_cast<long long>(info_.num_kv_blocks));
   thread_ = std::thread([this] { run_thread(); });
   return base::Status();
+}
+
+base::Status EngineImpl::load_models(RankThreads& threads, const model::ModelOptions& options) {
+  const auto num_ranks = static_cast<int>(backends_.size());
+  models_.resize(backends_.size());
+  std::vector<std::unique_ptr<LoadProgressPrinter>> printers;
+  for (const std::unique_ptr<backend::Backend>& rank_backend : backends_) {
+    printers.push_back(std::make_unique<LoadProgressPrinter>(backend::device_name(rank_backend->device())));
+  }
+  // A rank that fails to load (out of memory, a bad shard) makes the others stop at their next collective or finish
+  // loading; the error names the rank.
+  return threads.run([&](int rank_idx) -> base::Status {
+    const auto idx = static_cast<size_t>(rank_idx);
+    model::ModelOptions rank_options = options;
+    rank_options.tp_rank = rank_idx;
+    rank_options.communicator = num_ranks > 1 ? communicators_[idx].get() : nullptr;
+    LoadProgressPrinter& progress = *printers[idx];
+    rank_options.on_load_progress = [&progress](const model::LoadProgress& update) { progress.update(update); };
+    FOVEA_ASSIGN_OR_RETURN(models_[idx], model::Model::load(config_.model_dir, *backends_[idx], rank_options));
+    progress.print("loaded weights");
+    return base::Status();
+  });
 }
 
 base::Result<std::unique_ptr<RequestStream>> EngineImpl::submit(GenerateRequest request) {
@@ -494,10 +607,12 @@ EngineStats EngineImpl::stats() const {
 }
 
 std::vector<GpuStatus> EngineImpl::gpu_status() const {
-  if (telemetry_ == nullptr) return {};
-  base::Result<backend::GpuReading> reading = telemetry_->read();
-  if (!reading.ok()) return {};
-  return {to_gpu_status(*reading)};
+  std::vector<GpuStatus> out;
+  for (const std::unique_ptr<backend::GpuTelemetry>& telemetry : telemetry_) {
+    base::Result<backend::GpuReading> reading = telemetry->read();
+    if (reading.ok()) out.push_back(to_gpu_status(*reading));
+  }
+  return out;
 }
 
 void EngineImpl::run_thread() {
@@ -523,7 +638,7 @@ void EngineImpl::run_thread() {
     }
     std::lock_guard lock(inbox_->mutex);
     inbox_->stats = loop_->stats();
-    inbox_->stats.engine_dead = num_consecutive_step_failures_ >= kMaxConsecutiveStepFailures;
+    inbox_->stats.engine_dead = num_consecutive_step_failures_ >= kMaxConsecutiveStepFailures || loop_->runner_failed();
     inbox_->num_queued -= static_cast<int64_t>(new_requests.size());
   }
   loop_->abort_all();

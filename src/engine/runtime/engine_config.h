@@ -26,6 +26,7 @@ struct MediaAccess {
 // cudaMemGetInfo reports it; on the CPU, the share of free host memory the cache may take (total == free).
 struct KvCacheSizingInput {
   const io::TextConfig* text_config = nullptr;  // not owned: the loaded model's
+  int64_t tensor_parallel_size = 1;             // the memory is one rank's; its cache holds that rank's KV heads
   int kv_element_bytes = 2;
   int64_t block_size_tokens = 16;
   uint64_t total_bytes = 0;
@@ -50,6 +51,10 @@ using KvCacheSizer = std::function<base::Result<KvCacheSizing>(const KvCacheSizi
 struct EngineConfig {
   std::string model_dir;
   std::string device = "auto";          // "cpu", "cuda", "cuda:N", or "auto": cuda when this build and machine have one
+  // --tensor-parallel-size: ranks, one thread each, on cuda:0..N-1 (device cuda or auto; CUDA_VISIBLE_DEVICES picks
+  // the cards) or on N CPU backends (device cpu, for tests).
+  int tensor_parallel_size = 1;
+  bool shard_vision_weights = true;     // --mm-encoder-tp-mode weights (true) or data (false)
   std::string dtype = "auto";           // --dtype
   std::string kv_cache_dtype = "auto";  // --kv-cache-dtype
   std::string load_format = "auto";     // --load-format: auto, safetensors, or dummy (seeded random weights)

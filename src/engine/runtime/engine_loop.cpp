@@ -68,7 +68,7 @@ void reject(const AcceptedRequest& accepted, std::string message) {
 
 }  // namespace
 
-EngineLoop::EngineLoop(const SchedulerConfig& config, std::unique_ptr<ModelRunner> runner,
+EngineLoop::EngineLoop(const SchedulerConfig& config, std::unique_ptr<StepRunner> runner,
                        const text::Tokenizer& tokenizer)
     : scheduler_(config), runner_(std::move(runner)), tokenizer_(&tokenizer) {}
 

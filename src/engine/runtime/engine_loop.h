@@ -1,4 +1,4 @@
-// EngineLoop: the state the engine thread owns — the Scheduler, the ModelRunner, the sampler and each live
+// EngineLoop: the state the engine thread owns — the Scheduler, the StepRunner, the sampler and each live
 // request's OutputProcessor — and one step of the loop: schedule -> run -> sample -> update -> output processor
 // (text, stop strings, reasoning and tool calls) -> updates to the requests' channels. Not thread-safe: only the
 // engine thread calls it.
@@ -18,8 +18,8 @@
 #include "engine/output/output_processor.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/input_processor.h"
-#include "engine/runtime/model_runner.h"
 #include "engine/runtime/request_channel.h"
+#include "engine/runtime/step_runner.h"
 #include "engine/sampling/sampler.h"
 
 namespace fovea::engine {
@@ -39,7 +39,7 @@ struct AcceptedRequest {
 class EngineLoop {
  public:
   // `tokenizer` must outlive the loop.
-  EngineLoop(const SchedulerConfig& config, std::unique_ptr<ModelRunner> runner, const text::Tokenizer& tokenizer);
+  EngineLoop(const SchedulerConfig& config, std::unique_ptr<StepRunner> runner, const text::Tokenizer& tokenizer);
 
   void add(AcceptedRequest accepted);
   void abort(const std::string& request_id);
@@ -50,6 +50,8 @@ class EngineLoop {
   base::Status step();
 
   EngineStats stats() const;
+  // The runner cannot run any later step (a tensor-parallel rank failed): the engine is dead.
+  bool runner_failed() const { return runner_->failed_permanently(); }
   const Scheduler& scheduler() const { return scheduler_; }
 
  private:
@@ -84,7 +86,7 @@ class EngineLoop {
   void fail_request(const std::string& request_id, const std::string& message);
 
   Scheduler scheduler_;
-  std::unique_ptr<ModelRunner> runner_;
+  std::unique_ptr<StepRunner> runner_;
   const text::Tokenizer* tokenizer_;  // not owned
   Sampler sampler_;
   std::unordered_map<std::string, LiveRequest> requests_;

@@ -12,7 +12,7 @@ namespace fovea::engine {
 
 ModelRunner::ModelRunner(backend::Backend& backend, model::Model& model, model::KvCache cache,
                          ModelRunnerOptions options)
-    : backend_(&backend), model_(&model), cache_(std::move(cache)) {
+    : backend_(&backend), model_(&model), cache_(std::move(cache)), copy_logits_(options.copy_logits) {
   // Pure decode steps (every sequence one token, no image rows) replay a CUDA graph per batch-size bucket.
   model.decoder().set_decode_graph_mode(options.enforce_eager ? model::DecodeGraphMode::kOff
                                                               : model::DecodeGraphMode::kGraphs);
@@ -38,22 +38,62 @@ int32_t ModelRunner::position(const ProcessedPrompt& prompt, int64_t axis, int64
   return static_cast<int32_t>(model::mrope_decode_position(token_idx, prompt.rope_delta));
 }
 
-base::Status ModelRunner::encode_image(const PromptImage& image) {
+base::Status ModelRunner::encode_new_images(const SchedulerOutput& output, RunnerOutput& result) {
+  struct NewImage {
+    const PromptImage* image;
+    const std::string* request_id;
+  };
+  std::vector<NewImage> new_images;
+  for (const ScheduledSequence& scheduled : output.scheduled) {
+    if (scheduled.encoder_input_idxs.empty()) continue;
+    const ProcessedPrompt* prompt = prompt_of(*scheduled.request);
+    if (prompt == nullptr)
+      return base::internal_error("request {} has no registered prompt", scheduled.request->request_id);
+    for (int32_t input_idx : scheduled.encoder_input_idxs) {
+      const PromptImage& image = prompt->images.at(static_cast<size_t>(input_idx));
+      const bool seen = embeddings_.contains(image.content_hash) ||
+                        std::any_of(new_images.begin(), new_images.end(), [&](const NewImage& other) {
+                          return other.image->content_hash == image.content_hash;
+                        });
+      if (!seen) new_images.push_back({&image, &scheduled.request->request_id});
+    }
+    result.vision_encoder_s.try_emplace(scheduled.request->request_id, 0.0);
+  }
+  if (new_images.empty()) return base::Status();
   model::VisionEncoder* encoder = model_->vision_encoder();
   if (encoder == nullptr) return base::internal_error("an image was scheduled but the model has no vision encoder");
-  const model::VisionGrid grid{image.pixels.grid_thw[0], image.pixels.grid_thw[1], image.pixels.grid_thw[2]};
+  const auto start = std::chrono::steady_clock::now();
   const tensor::DType act = model_->decoder().activation_dtype();
-  const tensor::Shape shape({encoder->num_tokens(grid), encoder->out_hidden_size()});
-  model::ArenaCarver measure;
-  for (int64_t k = 0; k <= encoder->num_deepstack(); ++k) measure.take(act, shape);
-  ImageEmbeddings entry;
-  FOVEA_ASSIGN_OR_RETURN(entry.buffer, backend_->allocate(measure.used_bytes()));
-  model::ArenaCarver carver(entry.buffer.get());
-  entry.embeds = carver.take(act, shape);
-  for (int64_t k = 0; k < encoder->num_deepstack(); ++k) entry.deepstack.push_back(carver.take(act, shape));
-  const model::VisionImage input{image.pixels.pixel_values, grid};
-  FOVEA_RETURN_IF_ERROR(encoder->encode(std::span(&input, 1), entry.embeds, entry.deepstack));
-  embeddings_[image.content_hash] = std::move(entry);
+  std::vector<model::VisionImage> inputs;
+  std::vector<model::VisionOutput> outputs;
+  std::vector<ImageEmbeddings> entries;
+  int64_t total_patches = 0;
+  for (const NewImage& item : new_images) {
+    const PromptImage& image = *item.image;
+    const model::VisionGrid grid{image.pixels.grid_thw[0], image.pixels.grid_thw[1], image.pixels.grid_thw[2]};
+    const tensor::Shape shape({encoder->num_tokens(grid), encoder->out_hidden_size()});
+    model::ArenaCarver measure;
+    for (int64_t k = 0; k <= encoder->num_deepstack(); ++k) measure.take(act, shape);
+    ImageEmbeddings entry;
+    FOVEA_ASSIGN_OR_RETURN(entry.buffer, backend_->allocate(measure.used_bytes()));
+    model::ArenaCarver carver(entry.buffer.get());
+    entry.embeds = carver.take(act, shape);
+    for (int64_t k = 0; k < encoder->num_deepstack(); ++k) entry.deepstack.push_back(carver.take(act, shape));
+    inputs.push_back({image.pixels.pixel_values, grid});
+    outputs.push_back({entry.embeds, entry.deepstack});
+    entries.push_back(std::move(entry));
+    total_patches += grid.num_patches();
+  }
+  FOVEA_RETURN_IF_ERROR(encoder->encode_each(inputs, outputs));
+  FOVEA_RETURN_IF_ERROR(backend_->synchronize(backend_->default_stream()));
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (size_t image_idx = 0; image_idx < new_images.size(); ++image_idx) {
+    // Each request is charged the share of the pass its images' patches took.
+    const double share = static_cast<double>(inputs[image_idx].grid.num_patches()) /
+                         static_cast<double>(std::max<int64_t>(total_patches, 1));
+    result.vision_encoder_s[*new_images[image_idx].request_id] += elapsed_s * share;
+    embeddings_[new_images[image_idx].image->content_hash] = std::move(entries[image_idx]);
+  }
   return base::Status();
 }
 
@@ -63,19 +103,7 @@ base::Result<RunnerOutput> ModelRunner::execute(const SchedulerOutput& output) {
   if (output.scheduled.empty()) return result;
 
   // Vision encoder for the images this step reaches first.
-  for (const ScheduledSequence& scheduled : output.scheduled) {
-    if (scheduled.encoder_input_idxs.empty()) continue;
-    const ProcessedPrompt* prompt = prompt_of(*scheduled.request);
-    if (prompt == nullptr) return base::internal_error("request {} has no registered prompt", scheduled.request->request_id);
-    const auto start = std::chrono::steady_clock::now();
-    for (int32_t input_idx : scheduled.encoder_input_idxs) {
-      const PromptImage& image = prompt->images.at(static_cast<size_t>(input_idx));
-      if (!embeddings_.contains(image.content_hash)) FOVEA_RETURN_IF_ERROR(encode_image(image));
-    }
-    FOVEA_RETURN_IF_ERROR(backend_->synchronize(backend_->default_stream()));
-    result.vision_encoder_s[scheduled.request->request_id] +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
+  FOVEA_RETURN_IF_ERROR(encode_new_images(output, result));
 
   const bool mrope = model_->decoder().uses_mrope();
   const int64_t num_tokens = output.num_scheduled_tokens;
@@ -154,9 +182,14 @@ base::Result<RunnerOutput> ModelRunner::execute(const SchedulerOutput& output) {
   step.logits_rows = logits_rows_;
   FOVEA_ASSIGN_OR_RETURN(backend::Tensor logits, model_->decoder().forward(step, cache_));
   result.vocab_size = model_->config().text_config.vocab_size;
+  backend::Stream& stream = backend_->default_stream();
+  if (!copy_logits_) {
+    // The step must have finished (and its collectives with it) before the rank reports it done.
+    FOVEA_RETURN_IF_ERROR(backend_->synchronize(stream));
+    return result;
+  }
   result.logits.resize(static_cast<size_t>(logits.numel()));
   if (!result.logits.empty()) {
-    backend::Stream& stream = backend_->default_stream();
     FOVEA_RETURN_IF_ERROR(backend_->copy_to_host(stream, logits, result.logits.data()));
     FOVEA_RETURN_IF_ERROR(backend_->synchronize(stream));
   }

@@ -86,11 +86,15 @@ TEST(EngineConfigFromServeTest, DefaultSeedIsVllmsZeroAndGenerationConfigVllmTur
   EXPECT_TRUE(e->chat_template.empty());
 }
 
-TEST(EngineConfigFromServeTest, RefusesTensorParallelism) {
-  auto e = engine_config_from_serve_config(parsed({"/m", "--tensor-parallel-size", "2"}));
-  ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status().code(), base::StatusCode::kUnsupported);
-  EXPECT_NE(e.status().message().find("pass 1"), std::string::npos);
+TEST(EngineConfigFromServeTest, PassesTensorParallelism) {
+  auto e = engine_config_from_serve_config(parsed({"/m", "-tp", "2", "--mm-encoder-tp-mode", "data"}));
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->tensor_parallel_size, 2);
+  EXPECT_FALSE(e->shard_vision_weights);
+  auto weights = engine_config_from_serve_config(parsed({"/m", "--tensor-parallel-size", "4"}));
+  ASSERT_TRUE(weights.ok()) << weights.status().message();
+  EXPECT_EQ(weights->tensor_parallel_size, 4);
+  EXPECT_TRUE(weights->shard_vision_weights);
 }
 
 ParsedServeArgs parsed_with_env(std::vector<std::string> tokens, std::map<std::string, std::string> env) {
