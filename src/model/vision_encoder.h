@@ -6,6 +6,7 @@
 // code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -14,6 +15,7 @@
 #include "backend/backend.h"
 #include "backend/communicator.h"
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "io/model_config.h"
 #include "model/vision_patch_layout.h"
 #include "model/vision_weights.h"
@@ -98,8 +100,12 @@ class VisionEncoder {
   base::Status reduce_partial(const backend::Tensor& partial);
   // Data mode: `rows` set to zero (through host_zeros_), before the all-reduce that gathers every rank's images.
   base::Status zero_rows(const backend::Tensor& rows);
-  // Host fp32 rows into act-dtype device rows (converted through host_staging_ when act is not f32).
-  base::Status upload_rows(const float* values, const backend::Tensor& dst);
+  // The pixel rows of all images in act dtype into ws_.pixels with one copy (converted on host_pool_ into
+  // host_pixel_staging_ unless act is f32).
+  base::Status upload_pixels(std::span<const VisionImage> images, int64_t num_patches);
+  // The resampled position rows of host_taps_ in act dtype (fp32 sums, one rounding) into host_pos_staging_ on
+  // host_pool_, then one copy into ws_.pos.
+  base::Status upload_pos_embed(int64_t num_patches);
 
   backend::Backend* backend_;       // not owned
   const io::VisionConfig* config_;  // not owned (the model's config)
@@ -115,14 +121,22 @@ class VisionEncoder {
   std::unique_ptr<backend::Buffer> buffer_;  // owned: the workspace allocation
   VisionWorkspace ws_;                       // views into buffer_
   uint64_t workspace_bytes_ = 0;
-  std::vector<float> pos_table_;         // [side * side, Hv] f32 host copy of pos_embed
-  std::vector<float> host_rows_f32_;     // [kUploadChunkRows, max(patch_dim, Hv)] f32 scratch
-  std::vector<uint16_t> host_staging_;   // [kUploadChunkRows, max(patch_dim, Hv)] bf16 / f16 before upload
-  std::vector<PosEmbedTaps> host_taps_;  // [N]
-  std::vector<int32_t> host_coords_;     // [2 * N]: rows, then cols
-  std::vector<std::byte> host_zeros_;    // data mode: zero bytes uploaded over the rows of other ranks' images
-  int64_t num_segments_ = 0;             // attention segments of the current call
-  int64_t max_segment_patches_ = 0;      // patches of its longest segment
+  std::vector<float> pos_table_;                 // [side * side, Hv] f32 host copy of pos_embed
+  std::unique_ptr<base::ThreadPool> host_pool_;  // converts and resamples the inputs on the host in parallel
+  std::vector<std::byte> host_pixel_staging_;    // [N, patch_dim] act, grown to the largest call (not with f32 act)
+  std::vector<std::byte> host_pos_staging_;      // [N, Hv] act, grown to the largest call
+  std::vector<PosEmbedTaps> host_taps_;          // [N]
+  std::vector<int32_t> host_coords_;             // [2 * N]: rows, then cols
+  std::vector<int32_t> host_rows_;               // [N] patch rows (scratch for host_coords_)
+  std::vector<int32_t> host_cols_;               // [N] patch cols
+  std::vector<int32_t> host_cu_seqlens_;         // [segments + 1]
+  std::vector<VisionGrid> host_grids_;           // the grids of the current call
+  // The grids whose position rows, rotary coordinates and segments ws_ holds now (empty: none). A call with the same
+  // grids (the same image sizes again) uploads only its pixels.
+  std::vector<VisionGrid> uploaded_grids_;
+  std::vector<std::byte> host_zeros_;  // data mode: zero bytes uploaded over the rows of other ranks' images
+  int64_t num_segments_ = 0;           // attention segments of the current call
+  int64_t max_segment_patches_ = 0;    // patches of its longest segment
 };
 
 }  // namespace fovea::model
