@@ -31,6 +31,8 @@
 #include "engine/runtime/rank_threads.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "plan/model_layout.h"
+#include "plan/weight_budget.h"
 #include "tensor/float_convert.h"
 
 namespace fovea::cli {
@@ -85,6 +87,30 @@ struct StepCost {
     return n * linear_flops_per_token + lm_head_flops_per_row + attention_flops_per_pair * n * (n + 1) / 2;
   }
 };
+
+// A quantized checkpoint's step reads its packed codes, scales and zeros, not the dense dtype's bytes: take one rank's
+// decoder and lm_head bytes from the planner's per-format rules (checked against published checkpoints).
+base::Status use_quantized_weight_bytes(const io::ModelConfig& config, int64_t tp, StepCost& cost) {
+  if (!config.quantization_config) return base::Status();
+  FOVEA_ASSIGN_OR_RETURN(plan::WeightFormatRules rules, plan::WeightFormatRules::from_config(config, std::nullopt));
+  FOVEA_ASSIGN_OR_RETURN(plan::WeightBudget budget,
+                         plan::weight_budget(plan::model_modules(config), rules, tp, plan::EncoderTpMode::kWeights));
+  cost.layer_weight_bytes = static_cast<double>(budget.per_gpu[io::ModelComponent::kDecoderLayers]);
+  const uint64_t lm_head = budget.per_gpu[io::ModelComponent::kLmHead];
+  // Tied weights: the planner counts the matrix once, as the embedding, and the step reads it as lm_head.
+  cost.lm_head_bytes =
+      static_cast<double>(lm_head > 0 ? lm_head : budget.per_gpu[io::ModelComponent::kEmbeddings]);
+  return base::Status();
+}
+
+// How the checkpoint stores its weights, for the table's header.
+std::string weights_text(const io::ModelConfig& config) {
+  if (config.quantization_config) {
+    base::Result<plan::WeightFormatRules> rules = plan::WeightFormatRules::from_config(config, std::nullopt);
+    if (rules.ok()) return rules->description();
+  }
+  return dtype_text(weight_dtype(config));
+}
 
 StepCost step_cost(const io::ModelConfig& config, tensor::DType kv_dtype) {
   const io::TextConfig& text = config.text_config;
@@ -609,6 +635,7 @@ class BenchEngineCommand : public Command {
     cost.linear_flops_per_token *= share;
     cost.lm_head_flops_per_row *= share;
     cost.attention_flops_per_pair *= share;
+    FOVEA_RETURN_IF_ERROR(use_quantized_weight_bytes(config, tp, cost));
 
     const bool mrope = model0.decoder().uses_mrope();
     const int64_t vocab = config.text_config.vocab_size;
@@ -853,7 +880,7 @@ class BenchEngineCommand : public Command {
         static_cast<long long>(text.num_hidden_layers), static_cast<long long>(text.hidden_size),
         static_cast<long long>(text.num_attention_heads), static_cast<long long>(text.num_key_value_heads),
         static_cast<long long>(text.intermediate_size), static_cast<long long>(text.vocab_size),
-        dtype_text(weight_dtype(model.config())).c_str(), load_format_.c_str(), dtype_text(act).c_str(),
+        weights_text(model.config()).c_str(), load_format_.c_str(), dtype_text(act).c_str(),
         dtype_text(kv_dtype).c_str(), static_cast<double>(kv_bytes) / 1e9,
         static_cast<double>(model.weight_bytes()) / 1e9, load_s);
     std::printf("  limits measured in this run: copy %.0f GB/s (read + write, %lld MiB), %s GEMM %lld^3 %.1f TFLOP/s\n",
