@@ -33,17 +33,13 @@ class Ops {
 
   // Vocabulary-parallel embedding (tensor parallelism): out[i, :] = table[ids[i] - range.begin, :] when ids[i] is in
   // [range.begin, range.begin + range.count), else zeros. Any id is accepted (ids outside the range are another
-  // rank's rows). The CPU, reference and CUDA tables implement it; an op table that wraps another (the benchmark's
-  // TimedOps) refuses it until it forwards it, which only matters with more than one rank.
-  virtual base::Status embedding_range(Stream& /*stream*/,
-                                       const Tensor& /*table*/,  // [rows, H] bf16 / f16 / f32, rows >= range.count
-                                       const Tensor& /*ids*/,    // [T] i32
-                                       VocabRange /*range*/,
-                                       const Tensor& /*out*/) {  // [T, H] act
-    return base::unsupported("embedding_range: the {} op table has no vocabulary-parallel embedding; use "
-                             "--tensor-parallel-size 1 with it",
-                             name());
-  }
+  // rank's rows).
+  virtual base::Status embedding_range(Stream& stream,
+                                       const Tensor& table,  // [rows, H] bf16 / f16 / f32, rows >= range.count
+                                       const Tensor& ids,    // [T] i32
+                                       VocabRange range,
+                                       const Tensor& out)  // [T, H] act
+      = 0;
 
   // dst[row_indices[i], :] = src[i, :] (or += with accumulate, rounded once to dst's dtype). Indices must be
   // distinct when accumulating. Used for vision embeddings into pad positions and DeepStack additions.

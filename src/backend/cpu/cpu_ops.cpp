@@ -35,6 +35,21 @@ const std::byte* offset_bytes(const std::byte* base, const Tensor& t, int64_t id
 }
 std::byte* offset_bytes(std::byte* base, const Tensor& t, int64_t idx) { return base + idx * t.element_size_bytes(); }
 
+// out[out_row, :] = table[table_row, :], converted to out's dtype through `buffer` when the dtypes differ.
+void copy_table_row(const Tensor& table, int64_t table_row, const Tensor& out, int64_t out_row, float* buffer) {
+  const int64_t width = table.dim(1);
+  const std::byte* src = element_at(table, table_row, 0);
+  std::byte* dst = element_at(out, out_row, 0);
+  if (table.dtype == out.dtype) {
+    std::memcpy(dst, src, static_cast<size_t>(width * out.element_size_bytes()));
+    return;
+  }
+  for_chunks(width, [&](int64_t c0, int64_t n) {
+    load_floats(offset_bytes(src, table, c0), table.dtype, n, buffer);
+    store_floats(buffer, out.dtype, n, offset_bytes(dst, out, c0));
+  });
+}
+
 }  // namespace
 
 CpuOps::CpuOps(base::ThreadPool& pool, CpuOpsOptions options)
@@ -63,16 +78,7 @@ base::Status CpuOps::embedding(Stream& stream, const Tensor& table, const Tensor
   for_vectors(ids.dim(0), width, [&](int64_t begin, int64_t end) {
     float buffer[kChunk];
     for (int64_t token_idx = begin; token_idx < end; ++token_idx) {
-      const std::byte* src = element_at(table, load_i32(element_at(ids, token_idx, 0)), 0);
-      std::byte* dst = element_at(out, token_idx, 0);
-      if (table.dtype == out.dtype) {
-        std::memcpy(dst, src, static_cast<size_t>(width * out.element_size_bytes()));
-        continue;
-      }
-      for_chunks(width, [&](int64_t c0, int64_t n) {
-        load_floats(offset_bytes(src, table, c0), table.dtype, n, buffer);
-        store_floats(buffer, out.dtype, n, offset_bytes(dst, out, c0));
-      });
+      copy_table_row(table, load_i32(element_at(ids, token_idx, 0)), out, token_idx, buffer);
     }
   });
   return base::Status();
@@ -92,15 +98,7 @@ base::Status CpuOps::embedding_range(Stream& stream, const Tensor& table, const 
         std::memset(dst, 0, static_cast<size_t>(width * out.element_size_bytes()));
         continue;
       }
-      const std::byte* src = element_at(table, row_idx, 0);
-      if (table.dtype == out.dtype) {
-        std::memcpy(dst, src, static_cast<size_t>(width * out.element_size_bytes()));
-        continue;
-      }
-      for_chunks(width, [&](int64_t c0, int64_t n) {
-        load_floats(offset_bytes(src, table, c0), table.dtype, n, buffer);
-        store_floats(buffer, out.dtype, n, offset_bytes(dst, out, c0));
-      });
+      copy_table_row(table, row_idx, out, token_idx, buffer);
     }
   });
   return base::Status();

@@ -24,6 +24,13 @@ base::Status TimedOps::embedding(backend::Stream& stream, const backend::Tensor&
   return timed(totals_, recording_, "embedding", [&] { return inner_->embedding(stream, table, ids, out); });
 }
 
+base::Status TimedOps::embedding_range(backend::Stream& stream, const backend::Tensor& table,
+                                       const backend::Tensor& ids, backend::VocabRange range,
+                                       const backend::Tensor& out) {
+  return timed(totals_, recording_, "embedding_range",
+               [&] { return inner_->embedding_range(stream, table, ids, range, out); });
+}
+
 base::Status TimedOps::scatter_rows(backend::Stream& stream, const backend::Tensor& src,
                                     const backend::Tensor& row_indices, bool accumulate, const backend::Tensor& dst) {
   return timed(totals_, recording_, "scatter_rows",

@@ -30,6 +30,8 @@ class TimedOps final : public backend::Ops {
   std::string_view name() const override { return inner_->name(); }
   base::Status embedding(backend::Stream& stream, const backend::Tensor& table, const backend::Tensor& ids,
                          const backend::Tensor& out) override;
+  base::Status embedding_range(backend::Stream& stream, const backend::Tensor& table, const backend::Tensor& ids,
+                               backend::VocabRange range, const backend::Tensor& out) override;
   base::Status scatter_rows(backend::Stream& stream, const backend::Tensor& src, const backend::Tensor& row_indices,
                             bool accumulate, const backend::Tensor& dst) override;
   base::Status convert(backend::Stream& stream, const backend::Tensor& x, const backend::Tensor& out) override;
