@@ -36,7 +36,7 @@ test-fast: build
 
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DFOVEA_SANITIZE=ON -DFOVEA_CUDA=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(SANITIZE_BUILD_DIR) -j $(JOBS)
+	@cmake --build $(SANITIZE_BUILD_DIR) -j $(JOBS) --target fovea_unit_and_fuzz_tests
 	@cd $(SANITIZE_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
 
 # Runs every libFuzzer target for FUZZ_SECONDS each (clang build with ASan/UBSan).

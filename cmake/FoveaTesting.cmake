@@ -3,6 +3,12 @@
 include(GoogleTest)
 set(FOVEA_SHARED_ASSETS_DIR "${PROJECT_SOURCE_DIR}/../shared/assets" CACHE PATH "Shared test assets")
 
+# `make test-sanitize` runs only the unit and fuzz labels: this target builds just what they need, so the
+# sanitizer build skips the golden, GPU and benchmark executables (time and disk on the 2-core CI machine).
+if(NOT TARGET fovea_unit_and_fuzz_tests)
+  add_custom_target(fovea_unit_and_fuzz_tests)
+endif()
+
 function(fovea_test_definitions target)
   target_compile_definitions(${target} PRIVATE
     FOVEA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
@@ -17,6 +23,9 @@ function(fovea_add_gtest)
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock fovea_flags)
   fovea_test_definitions(${T_NAME})
   gtest_discover_tests(${T_NAME} PROPERTIES LABELS ${T_LABEL} DISCOVERY_TIMEOUT 60)
+  if(T_LABEL STREQUAL "unit")
+    add_dependencies(fovea_unit_and_fuzz_tests ${T_NAME})
+  endif()
 endfunction()
 
 # fovea_add_fuzzer(NAME <name> SOURCES ... LIBS ... CORPUS <dir>)
@@ -27,6 +36,7 @@ function(fovea_add_fuzzer)
   add_executable(${F_NAME} ${F_SOURCES})
   target_link_libraries(${F_NAME} PRIVATE ${F_LIBS} fovea_flags)
   fovea_test_definitions(${F_NAME})
+  add_dependencies(fovea_unit_and_fuzz_tests ${F_NAME})
   if(FOVEA_FUZZ)
     target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
     # scripts/run-fuzzers.sh reads the list of fuzzers and their seed corpora from fuzzers.txt.
