@@ -1,18 +1,24 @@
 // NcclCommunicator over the slice of NCCL's C ABI fovea calls (nccl.h, stable across NCCL 2.x), opened with dlopen
-// like NVML (nvml_gpu_telemetry.cpp). Where nccl.h is on the include path the constants are checked against it.
-// Must not contain model code or thread management.
+// like NVML (nvml_gpu_telemetry.cpp); all-reduces up to PeerAllReduce's limit take its kernel instead. Where nccl.h
+// is on the include path the constants are checked against it. Must not contain model code or thread management.
 #include "backend/cuda/nccl_communicator.h"
 
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "backend/cuda/cuda_stream.h"
 #include "backend/cuda/cuda_util.h"
+#include "backend/cuda/peer_all_reduce.h"
 #include "backend/op_checks.h"
+#include "base/log.h"
 
 #if __has_include(<nccl.h>)
 #include <nccl.h>
@@ -98,6 +104,48 @@ int nccl_dtype(tensor::DType dtype) {
   }
 }
 
+// PeerAllReduceArgs::elem_type.
+int peer_elem_type(tensor::DType dtype) {
+  switch (dtype) {
+    case tensor::DType::kBF16:
+      return 1;
+    case tensor::DType::kF16:
+      return 2;
+    default:
+      return 0;  // f32: check_all_reduce admits f32, bf16 and f16 only
+  }
+}
+
+// The peer kernel is opt-in (FOVEA_CUSTOM_ALL_REDUCE=1) until it has run on GPUs: it was written and checked in a
+// model of its handshake on a machine without any, so NCCL stays the default path.
+bool custom_all_reduce_enabled() {
+  const char* value = std::getenv("FOVEA_CUSTOM_ALL_REDUCE");
+  return value != nullptr && std::string_view(value) == "1";
+}
+
+// The world's PeerAllReduce, or null (NCCL for every size) with the reason in one log line.
+std::shared_ptr<PeerAllReduce> create_peer_all_reduce(std::span<const int> devices, SmallAllReduce small_all_reduce) {
+  if (small_all_reduce == SmallAllReduce::kNcclOnly || devices.size() < 2) return nullptr;
+  if (!custom_all_reduce_enabled()) {
+    FOVEA_LOG_INFO("all-reduce: NCCL for every size (FOVEA_CUSTOM_ALL_REDUCE=1 tries the peer-to-peer kernel)");
+    return nullptr;
+  }
+  base::Result<std::shared_ptr<PeerAllReduce>> peer = PeerAllReduce::create(devices);
+  if (!peer.ok()) {
+    if (peer.status().code() == base::StatusCode::kUnavailable) {
+      FOVEA_LOG_INFO("all-reduce: {}; every all-reduce uses NCCL", peer.status().message());
+    } else {
+      FOVEA_LOG_WARN("all-reduce: the peer-to-peer all-reduce could not be set up ({}); every all-reduce uses NCCL",
+                     peer.status().message());
+    }
+    cudaGetLastError();  // a failed allocation must not surface in the next launch check
+    return nullptr;
+  }
+  FOVEA_LOG_INFO("all-reduce: one-shot peer-to-peer kernel up to {} KiB over {} GPUs, NCCL above",
+                 (*peer)->limit_bytes() >> 10, devices.size());
+  return std::move(peer).value();
+}
+
 cudaStream_t stream_handle(Stream& stream) { return static_cast<CudaStream&>(stream).handle(); }
 
 const void* device_address(const Tensor& t) { return static_cast<const std::byte*>(t.buffer->data()) + t.offset_bytes; }
@@ -128,6 +176,10 @@ Status NcclCommunicator::all_reduce_sum(Stream& stream, const Tensor& tensor) {
   FOVEA_RETURN_IF_ERROR(begin("all_reduce_sum"));
   FOVEA_RETURN_IF_ERROR(check_all_reduce(*this, stream, tensor));
   if (tensor.numel() == 0) return Status();
+  if (peer_ != nullptr && peer_->takes(tensor.numel(), static_cast<size_t>(tensor.element_size_bytes()))) {
+    return peer_->enqueue(rank_, device_address_mut(tensor), peer_elem_type(tensor.dtype), tensor.numel(),
+                          stream_handle(stream));
+  }
   return nccl_status(
       api_->all_reduce(device_address(tensor), device_address_mut(tensor), static_cast<size_t>(tensor.numel()),
                        nccl_dtype(tensor.dtype), kNcclSum, comm_, stream_handle(stream)),
@@ -176,16 +228,26 @@ Status NcclCommunicator::health() {
     return base::make_error(base::StatusCode::kFailedPrecondition,
                             "nccl: rank {}'s communicator was aborted after a failure; restart the engine", rank_);
   }
+  if (peer_ != nullptr && peer_->gave_up(rank_)) {
+    return base::make_error(base::StatusCode::kFailedPrecondition,
+                            "all-reduce: rank {} stopped waiting for its peers after an abort; restart the engine",
+                            rank_);
+  }
   NcclResult async_error = kNcclSuccess;
   FOVEA_RETURN_IF_ERROR(nccl_status(api_->comm_get_async_error(comm_, &async_error), "reading the async error"));
   return nccl_status(async_error, "a collective in flight");
 }
 
 void NcclCommunicator::abort() {
+  // First, so a peer kernel waiting for this rank returns even while ncclCommAbort takes its time.
+  if (peer_ != nullptr) peer_->abort();
   if (!aborted_.exchange(true)) api_->comm_abort(comm_);
 }
 
-base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(std::span<Backend* const> backends) {
+size_t NcclCommunicator::peer_all_reduce_limit_bytes() const { return peer_ != nullptr ? peer_->limit_bytes() : 0; }
+
+base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(std::span<Backend* const> backends,
+                                                                                   SmallAllReduce small_all_reduce) {
   FOVEA_ASSIGN_OR_RETURN(const NcclApi* api, open_nccl());
   // Before NCCL reads its environment, and from the one thread that creates the ranks (setenv is not thread-safe).
   setenv("NCCL_NVLS_ENABLE", "0", /*overwrite=*/0);
@@ -224,11 +286,12 @@ base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicato
                             "NCCL's reason",
                             world_size, api->get_error_string(init));
   }
+  std::shared_ptr<PeerAllReduce> peer = create_peer_all_reduce(device_list, small_all_reduce);
   cudaSetDevice(previous_device);
   std::vector<std::unique_ptr<Communicator>> communicators;
   for (int rank_idx = 0; rank_idx < world_size; ++rank_idx) {
     communicators.push_back(std::unique_ptr<Communicator>(new NcclCommunicator(
-        api, comms[rank_idx], rank_idx, world_size, backends[rank_idx]->device(), barrier_words[rank_idx])));
+        api, comms[rank_idx], rank_idx, world_size, backends[rank_idx]->device(), barrier_words[rank_idx], peer)));
   }
   return communicators;
 }

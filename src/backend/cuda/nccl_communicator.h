@@ -1,12 +1,15 @@
 // NcclCommunicator: the Communicator of one rank over NCCL, for a world of CUDA backends in this process (one thread
-// per GPU: docs/TENSOR_PARALLEL.md). NCCL is opened with dlopen, so fovea runs without it at TP=1 and the build
+// per GPU: docs/TENSOR_PARALLEL.md). Small all-reduces go through PeerAllReduce (peer_all_reduce.h) where every pair
+// of cards reaches each other's memory. NCCL is opened with dlopen, so fovea runs without it at TP=1 and the build
 // needs no NCCL package. Must not contain model code or thread management.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -15,8 +18,14 @@
 
 namespace fovea::backend::cuda {
 
+class PeerAllReduce;
 struct NcclApi;
 using NcclComm = struct NcclCommOpaque*;
+
+// Which path small all-reduces take. kPeerWherePossible: PeerAllReduce when every pair of cards can access each
+// other's memory and FOVEA_CUSTOM_ALL_REDUCE=1 (otherwise NCCL, said once in an info line).
+// kNcclOnly: NCCL for every size (A/B comparisons).
+enum class SmallAllReduce { kPeerWherePossible, kNcclOnly };
 
 class NcclCommunicator final : public Communicator {
  public:
@@ -34,11 +43,21 @@ class NcclCommunicator final : public Communicator {
   base::Status health() override;
   void abort() override;
 
+  // The largest all-reduce (bytes) that takes the peer-to-peer kernel; 0 when every all-reduce uses NCCL.
+  size_t peer_all_reduce_limit_bytes() const;
+
  private:
   friend base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(
-      std::span<Backend* const> backends);
-  NcclCommunicator(const NcclApi* api, NcclComm comm, int rank, int world_size, Device device, void* barrier_word)
-      : api_(api), comm_(comm), rank_(rank), world_size_(world_size), device_(device), barrier_word_(barrier_word) {}
+      std::span<Backend* const> backends, SmallAllReduce small_all_reduce);
+  NcclCommunicator(const NcclApi* api, NcclComm comm, int rank, int world_size, Device device, void* barrier_word,
+                   std::shared_ptr<PeerAllReduce> peer)
+      : api_(api),
+        comm_(comm),
+        rank_(rank),
+        world_size_(world_size),
+        device_(device),
+        barrier_word_(barrier_word),
+        peer_(std::move(peer)) {}
 
   base::Status begin(std::string_view op);
   base::Status nccl_status(int result, std::string_view what) const;
@@ -48,14 +67,16 @@ class NcclCommunicator final : public Communicator {
   int rank_;
   int world_size_;
   Device device_;
-  void* barrier_word_;  // [1] f32 device memory, owned: what barrier() all-reduces
+  void* barrier_word_;                   // [1] f32 device memory, owned: what barrier() all-reduces
+  std::shared_ptr<PeerAllReduce> peer_;  // shared by the world's ranks; null when every all-reduce uses NCCL
   std::atomic<bool> aborted_{false};
 };
 
 // One communicator per backend (all CUDA, distinct cards), rank r on backends[r], through ncclCommInitAll. Sets
 // NCCL_NVLS_ENABLE=0 in the environment first unless it is set: NVLink multicast can take a shared host's GPUs
 // out of service. kUnavailable when libnccl.so.2 cannot be opened.
-base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(std::span<Backend* const> backends);
+base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(
+    std::span<Backend* const> backends, SmallAllReduce small_all_reduce = SmallAllReduce::kPeerWherePossible);
 
 // NCCL's version as "2.28.9", or why it cannot be opened.
 base::Result<std::string> nccl_version();
