@@ -4,7 +4,7 @@ target_compile_options(fovea_flags INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Werror -Wno-missing-field-initializers>)
 
 # Debug information. Every test executable links the whole library stack, so full -g made one build 3-7 GB and
-# filled the CI machine's disk; line tables (-g1) keep file:line in backtraces and sanitizer reports at a fifth
+# filled the CI machine's disk; line tables (-g1) keep file:line in backtraces and sanitizer reports at a third
 # of the size. FOVEA_DEBUG_INFO=full restores gdb's locals and types. GCC and clang take the last -g level, and
 # target options come after CMAKE_CXX_FLAGS_<CONFIG>, so this overrides the build type's -g.
 set(FOVEA_DEBUG_INFO "lines" CACHE STRING "Debug information: lines (-g1, the default) or full (-g)")
