@@ -198,6 +198,16 @@ Status check_convert(Device device, const Tensor& x, const Tensor& out) {
   return check_alias(kOp, "out", out, "x", x);
 }
 
+bool is_linear_output_dtype(DType x_dtype, DType y_dtype) {
+  return y_dtype == x_dtype || (y_dtype == DType::kF32 && (x_dtype == DType::kBF16 || x_dtype == DType::kF16));
+}
+
+Status check_linear_output_dtype(const Tensor& x, const Tensor& y) {
+  if (is_linear_output_dtype(x.dtype, y.dtype)) return Status();
+  return base::invalid_argument("linear: y has dtype {} but x has {}; pass y of x's dtype, or f32 for a bf16/f16 x",
+                                dtype_str(y.dtype), dtype_str(x.dtype));
+}
+
 Status check_linear(Device device, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y) {
   constexpr std::string_view kOp = "linear";
   if (w.format != WeightFormat::kDense) return base::unsupported("linear: this weight format has no kernel yet");
@@ -214,7 +224,7 @@ Status check_linear(Device device, const Tensor& x, const Weight& w, const Tenso
   }
   if (bias != nullptr) FOVEA_RETURN_IF_ERROR(check_float_param(kOp, "bias", *bias, w.out_features(), device));
   FOVEA_RETURN_IF_ERROR(check_shape(kOp, "y", y, tensor::Shape({x.dim(0), w.out_features()})));
-  FOVEA_RETURN_IF_ERROR(check_exact_dtype(kOp, "y", y, x.dtype));
+  FOVEA_RETURN_IF_ERROR(check_linear_output_dtype(x, y));
   FOVEA_RETURN_IF_ERROR(check_disjoint(kOp, "y", y, "x", x));
   FOVEA_RETURN_IF_ERROR(check_disjoint(kOp, "y", y, "weight", w.values));
   if (bias != nullptr) FOVEA_RETURN_IF_ERROR(check_disjoint(kOp, "y", y, "bias", *bias));

@@ -32,6 +32,10 @@ base::Status check_embedding_range(Device device, const Tensor& table, const Ten
 base::Status check_scatter_rows(Device device, const Tensor& src, const Tensor& row_indices, const Tensor& dst);
 base::Status check_convert(Device device, const Tensor& x, const Tensor& out);
 base::Status check_linear(Device device, const Tensor& x, const Weight& w, const Tensor* bias, const Tensor& y);
+// y's dtype for a linear of x (every weight format): x's own, or f32 for a bf16/f16 x (unrounded fp32 sums, e.g. the
+// partial sums tensor-parallel ranks all-reduce before one rounding).
+bool is_linear_output_dtype(tensor::DType x_dtype, tensor::DType y_dtype);
+base::Status check_linear_output_dtype(const Tensor& x, const Tensor& y);
 base::Status check_rms_norm(Device device, const Tensor& x, const Tensor& weight, float eps, const Tensor& out);
 base::Status check_layer_norm(Device device, const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                               const Tensor& out);

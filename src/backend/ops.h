@@ -56,12 +56,16 @@ class Ops {
                                const Tensor& out)  // same shape, f32 / bf16 / f16
       = 0;
 
-  // y = x · Wᵀ (+ bias): fp32 products and accumulation, bias added in fp32, one rounding to y's dtype.
+  // y = x · Wᵀ (+ bias) for every weight format: fp32 products and accumulation, bias added in fp32, one rounding
+  // to y's dtype. y f32 with x bf16/f16 gets those fp32 sums unrounded (where a kernel splits K, the split sums
+  // are added in fp32 too): tensor-parallel ranks all-reduce row-parallel partials so, then round once. Where the
+  // summation order does not depend on y's dtype (every CPU path; the CUDA GEMV and int4 kernels, not cuBLASLt),
+  // rounding that f32 y to x's dtype gives the bf16/f16 y bit for bit.
   virtual base::Status linear(Stream& stream,
                               const Tensor& x,     // [M, K] act
                               const Weight& w,     // [N, K]
                               const Tensor* bias,  // [N] bf16 / f16 / f32, or nullptr
-                              const Tensor& y)     // [M, N] same dtype as x; must not overlap x
+                              const Tensor& y)     // [M, N] x's dtype, or f32 for a bf16/f16 x; must not overlap x
       = 0;
 
   // HF RMSNorm over the last dim: y = x * rsqrt(mean(x²) + eps) in fp32, rounded to x's dtype, then times

@@ -1,6 +1,7 @@
 // CUDA linear against the fp64 reference: cuBLASLt for x and W of one dtype (with and without its bias epilogue,
 // and through the fp32 product + epilogue when the bias dtype differs), the SIMT kernel for mixed dtypes, batch 1,
-// sizes off every tile, strided x, W and y, K == 0, unaligned views, and no scratch growth in a warm loop.
+// sizes off every tile, strided x, W and y, K == 0, unaligned views, an f32 y for bf16/f16 x on every path, and no
+// scratch growth in a warm loop.
 #include "backend/cuda/cuda_backend.h"
 #include "cuda_op_test_util.h"
 
@@ -20,17 +21,20 @@ double linear_nmse(DType dtype) { return dtype == DType::kF32 ? 1e-10 : default_
 
 class CudaLinearTest : public CudaOpsTest {
  protected:
+  // y_dtype: x's when not given.
   void run(LinearShape shape, DType x_dtype, DType w_dtype, std::optional<DType> bias_dtype,
-           std::optional<double> max_nmse = std::nullopt) {
+           std::optional<double> max_nmse = std::nullopt, std::optional<DType> y_dtype = std::nullopt) {
+    const DType out_dtype = y_dtype.value_or(x_dtype);
     const std::string what = std::to_string(shape.rows) + "x" + std::to_string(shape.in) + "->" +
                              std::to_string(shape.out) + " x " + std::string(tensor::dtype_name(x_dtype)) + " w " +
                              std::string(tensor::dtype_name(w_dtype)) +
-                             (bias_dtype ? " bias " + std::string(tensor::dtype_name(*bias_dtype)) : "");
+                             (bias_dtype ? " bias " + std::string(tensor::dtype_name(*bias_dtype)) : "") +
+                             (y_dtype ? " y " + std::string(tensor::dtype_name(out_dtype)) : "");
     GuardedTensor x = random(x_dtype, {shape.rows, shape.in}, -1.0f, 1.0f, 3);
     GuardedTensor w_values = random(w_dtype, {shape.out, shape.in}, -0.5f, 0.5f);
     GuardedTensor bias = random(bias_dtype.value_or(DType::kBF16), {shape.out});
     check(
-        "linear", what, x_dtype, {shape.rows, shape.out}, max_nmse.value_or(linear_nmse(x_dtype)),
+        "linear", what, out_dtype, {shape.rows, shape.out}, max_nmse.value_or(linear_nmse(out_dtype)),
         [&](Side& s, const Tensor& y) {
           Weight w;
           w.values = s(w_values.view());
@@ -64,6 +68,34 @@ TEST_F(CudaLinearTest, SixteenBitProductsAreRoundedOnce) {
       run(shape, dtype, dtype, dtype, bound);
     }
   }
+}
+
+// f32 y for a bf16/f16 x (the partial sums tensor-parallel ranks all-reduce): cuBLASLt with an f32 output, the
+// bias through its epilogue (f32 bias) or ours (16-bit bias), the SIMT kernel (f32 W), K == 0, against the
+// reference's f32 y at the f32 bound, which a path that rounds to x's dtype on the way misses by ~10^4.
+TEST_F(CudaLinearTest, F32OutputOfSixteenBitInputs) {
+  for (int64_t rows : {1, 7, 16, 64, 200, 2048}) {
+    const LinearShape shape{rows, rows == 2048 ? 256 : 1000, rows == 2048 ? 96 : 136};
+    for (DType dtype : {DType::kBF16, DType::kF16}) {
+      run(shape, dtype, dtype, std::nullopt, std::nullopt, DType::kF32);
+      run(shape, dtype, dtype, DType::kF32, std::nullopt, DType::kF32);
+      run(shape, dtype, dtype, dtype, std::nullopt, DType::kF32);
+      if (rows <= 200) run(shape, dtype, DType::kF32, dtype, std::nullopt, DType::kF32);  // SIMT
+    }
+  }
+  run({5, 0, 17}, DType::kBF16, DType::kBF16, DType::kBF16, std::nullopt, DType::kF32);
+}
+
+TEST_F(CudaLinearTest, RefusesOtherOutputDtypes) {
+  GuardedTensor x = random(DType::kF32, {2, 64});
+  GuardedTensor w_values = random(DType::kF32, {8, 64});
+  GuardedTensor y = make(DType::kBF16, {2, 8});
+  Side device = device_side();
+  Weight w;
+  w.values = device(w_values.view());
+  const base::Status status = device.ops().linear(device.stream(), device(x.view()), w, nullptr, device(y.view()));
+  EXPECT_EQ(status.code(), base::StatusCode::kInvalidArgument) << status.to_string();
+  EXPECT_NE(status.message().find("bf16"), std::string::npos) << status.to_string();
 }
 
 TEST_F(CudaLinearTest, BiasOfAnotherDtypeThanTheOutput) {

@@ -4,9 +4,11 @@
 // per tensor and 128x128 fp8 blocks, sizes off every tile and word, unaligned int8 rows, scales that are and are not
 // exact in the dequant dtype, bias dtypes; the int4 tensor-core path (bf16 x, groups of 128) at 1..512 rows in the
 // symmetric (compressed-tensors), zero-point (AWQ) and act-order (GPTQ) forms, every decode kernel behind the timing
-// switch at 1..16 rows, and the dequantisation bit for bit;
+// switch at 1..16 rows, and the dequantisation bit for bit; an f32 y for bf16/f16 x on every path (fp32-tight, and
+// where the kernels are ours its rounding equals the bf16 y bit for bit);
 // plus refusals, a bad column order, and no scratch growth in a warm loop.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -147,18 +149,55 @@ class CudaQuantLinearTest : public CudaOpsTest {
     return w;
   }
 
-  void run(const QuantCase& c) {
+  // y_dtype: x's when not given.
+  void run(const QuantCase& c, std::optional<DType> y_dtype = std::nullopt) {
+    const DType out_dtype = y_dtype.value_or(c.x_dtype);
     const HostWeight weight = random_weight(c);
     GuardedTensor x = random(c.x_dtype, {c.rows, c.in}, -1.0f, 1.0f, c.x_row_padding);
     GuardedTensor bias = random(c.bias_dtype.value_or(DType::kBF16), {c.out});
     check(
-        "quant_linear", describe(c), c.x_dtype, {c.rows, c.out}, quant_nmse(c.x_dtype),
+        "quant_linear", describe(c) + (y_dtype ? " y " + std::string(tensor::dtype_name(out_dtype)) : ""), out_dtype,
+        {c.rows, c.out}, quant_nmse(out_dtype),
         [&](Side& s, const Tensor& y) {
           const Weight w = weight.on(s);
           const Tensor b = s(bias.view());
           return s.ops().linear(s.stream(), s(x.view()), w, c.bias_dtype ? &b : nullptr, y);
         },
         5);
+  }
+
+  // The GPU's f32 y of `c` rounded to x's dtype equals its x-dtype y bit for bit (same kernel, same summation
+  // order), and most f32 values are not representable in x's dtype (neither output was rounded on the way).
+  void expect_f32_rounds_to_x_dtype(const QuantCase& c) {
+    SCOPED_TRACE(describe(c) + " f32 y rounded");
+    const HostWeight weight = random_weight(c);
+    GuardedTensor x = random(c.x_dtype, {c.rows, c.in}, -1.0f, 1.0f, c.x_row_padding);
+    GuardedTensor bias = random(c.bias_dtype.value_or(DType::kBF16), {c.out});
+    GuardedTensor y32 = make(DType::kF32, {c.rows, c.out}, 3);
+    GuardedTensor y16 = make(c.x_dtype, {c.rows, c.out}, 5);
+    Side device = device_side();
+    const Weight w = weight.on(device);
+    const Tensor b = device(bias.view());
+    const Tensor* bias_view = c.bias_dtype ? &b : nullptr;
+    FOVEA_ASSERT_OK(device.ops().linear(device.stream(), device(x.view()), w, bias_view, device(y32.view())));
+    FOVEA_ASSERT_OK(device.ops().linear(device.stream(), device(x.view()), w, bias_view, device(y16.view())));
+    FOVEA_ASSERT_OK(device.fetch(y32.view()));
+    FOVEA_ASSERT_OK(device.fetch(y16.view()));
+    const std::vector<float> wide = y32.read();
+    const std::vector<float> narrow = y16.read();
+    int64_t num_unrepresentable = 0;
+    int64_t num_mismatches = 0;
+    for (size_t idx = 0; idx < wide.size(); ++idx) {
+      const float rounded = round_scale(wide[idx], c.x_dtype);
+      if (rounded != wide[idx]) ++num_unrepresentable;
+      if (std::bit_cast<uint32_t>(rounded) != std::bit_cast<uint32_t>(narrow[idx]) && num_mismatches++ < 5) {
+        ADD_FAILURE() << "element " << idx << ": f32 " << wide[idx] << " rounds to " << rounded << ", the "
+                      << tensor::dtype_name(c.x_dtype) << " y is " << narrow[idx];
+      }
+    }
+    EXPECT_GT(num_unrepresentable, static_cast<int64_t>(wide.size()) / 2);
+    EXPECT_TRUE(y32.guards_intact());
+    EXPECT_TRUE(y16.guards_intact());
   }
 };
 
@@ -288,6 +327,68 @@ TEST_F(CudaQuantLinearTest, Int4TensorCoresDequantiseBitForBit) {
               });
       }
     }
+  }
+}
+
+// f32 y for a bf16/f16 x (the partial sums tensor-parallel ranks all-reduce) at 1, 7, 16, 64, 200 and 2048 rows:
+// at up to 16 rows each of the three decode paths behind the switch (x-fragment kernel, one-launch narrow-N kernel,
+// GEMV), split-K (the int4 reduce and the GEMV reduce), the x-fragment kernel at 64 rows, dequantise + cuBLASLt
+// (16-byte int4 dequantisation, f32 and 16-bit operands) above; int4 symmetric / AWQ / GPTQ, int8 and fp8, with
+// and without bias. Against the CPU reference's f32 y at the f32 bound (a bf16 rounding on the way misses it by
+// ~10^4); where the kernels are ours (int4 tensor cores up to 128 rows, the GEMV up to 16), rounding the f32 y
+// must give the bf16/f16 y bit for bit.
+TEST_F(CudaQuantLinearTest, F32OutputOnEveryPath) {
+  const DType bf16 = DType::kBF16;
+  const DType f16 = DType::kF16;
+  struct ResetKernel {
+    ~ResetKernel() { cuda::set_int4_kernel(cuda::Int4Kernel::kAuto); }
+  } reset;
+  for (int64_t rows : {1, 7, 16, 64, 200, 2048}) {
+    const bool huge = rows == 2048;  // keep the fp64 reference cheap: K * N small
+    std::vector<cuda::Int4Kernel> kernels = {cuda::Int4Kernel::kAuto};
+    if (rows <= 16) kernels = {cuda::Int4Kernel::kMma, cuda::Int4Kernel::kStream, cuda::Int4Kernel::kGemv};
+    for (const cuda::Int4Kernel kernel : kernels) {
+      cuda::set_int4_kernel(kernel);
+      std::vector<QuantCase> int4_cases = {
+          // compressed-tensors symmetric, AWQ zero points + bf16 bias, GPTQ act-order + f32 bias
+          {kInt4, rows, huge ? 256 : 512, huge ? 72 : 200, 128, 1, false, false, bf16, bf16, std::nullopt, true, 0, 0},
+          {kInt4, rows, huge ? 256 : 1024, 136, 128, 1, true, false, bf16, bf16, bf16, true, 0, 8},
+          {kInt4, rows, 384, huge ? 40 : 72, 128, 1, true, true, bf16, bf16, DType::kF32},
+      };
+      if (!huge) {  // split K (the int4 reduce kernel, or the GEMV's)
+        int4_cases.push_back({kInt4, rows, 8192, 48, 128, 1, false, false, bf16, bf16, bf16, true, 0, 0});
+      }
+      for (const QuantCase& c : int4_cases) run(c, DType::kF32);
+      if (rows <= 128) {
+        for (const QuantCase& c : int4_cases) expect_f32_rounds_to_x_dtype(c);
+      }
+    }
+    cuda::set_int4_kernel(cuda::Int4Kernel::kAuto);
+    const std::vector<QuantCase> other_cases = {
+        {kInt4, rows, huge ? 256 : 1030, 130, 64, 1, true, false, f16, f16, bf16},  // f16 x: GEMV, f16 operands
+        {kInt4, rows, 384, 70, 32, 1, true, false, bf16, f16},                      // f32 operands
+        {kInt8, rows, 300, huge ? 40 : 77, 0, 1, true, false, bf16, bf16, DType::kF32},
+        {kFp8, rows, 300, huge ? 40 : 130, 128, 128, false, false, DType::kF32, bf16, bf16},
+        {kFp8, rows, 64, 19, 0, 19, false, false, f16, f16},  // per tensor
+    };
+    for (const QuantCase& c : other_cases) run(c, DType::kF32);
+    if (!huge) run({kInt8, rows, 3000, 48, 128, 1, true, false, bf16, bf16}, DType::kF32);  // GEMV split-K
+    if (rows <= 16) {
+      for (const QuantCase& c : other_cases) expect_f32_rounds_to_x_dtype(c);
+    }
+  }
+}
+
+TEST_F(CudaQuantLinearTest, RefusesOtherOutputDtypes) {
+  const HostWeight weight = random_weight({kInt4, 1, 64, 8, 32, 1, true, false, DType::kBF16, DType::kBF16});
+  Side device = device_side();
+  const Weight w = weight.on(device);
+  for (const auto& [x_dtype, y_dtype] : {std::pair{DType::kF32, DType::kBF16}, std::pair{DType::kBF16, DType::kF16}}) {
+    GuardedTensor x = random(x_dtype, {1, 64});
+    GuardedTensor y = make(y_dtype, {1, 8});
+    const base::Status status = device.ops().linear(device.stream(), device(x.view()), w, nullptr, device(y.view()));
+    EXPECT_EQ(status.code(), base::StatusCode::kInvalidArgument) << status.to_string();
+    EXPECT_NE(status.message().find(std::string(tensor::dtype_name(y_dtype))), std::string::npos) << status.to_string();
   }
 }
 

@@ -114,9 +114,10 @@ base::Status check_quantized_linear(const Tensor& x, const Weight& w, const Tens
                                   w.in_features());
   }
   if (y.buffer->read_only()) return base::invalid_argument("linear: y lies in a read-only buffer");
-  if (y.dtype != x.dtype || y.shape != tensor::Shape({x.dim(0), w.out_features()})) {
-    return base::invalid_argument("linear: y is {} {} but must be {} [{}, {}]", tensor::dtype_name(y.dtype),
-                                  y.shape.to_string(), tensor::dtype_name(x.dtype), x.dim(0), w.out_features());
+  FOVEA_RETURN_IF_ERROR(check_linear_output_dtype(x, y));
+  if (y.shape != tensor::Shape({x.dim(0), w.out_features()})) {
+    return base::invalid_argument("linear: y has shape {} but must be [{}, {}]", y.shape.to_string(), x.dim(0),
+                                  w.out_features());
   }
   if (bias != nullptr) {
     FOVEA_RETURN_IF_ERROR(check_view(kOp, "bias", *bias, kCpu));

@@ -256,6 +256,49 @@ __device__ __forceinline__ void compute_tile(const TileCodes<RT>& tile, const ui
       tile, [&](int w, int f) { return x_staged[((local * 4 + w) * NF + f) * 32 + lane]; }, acc);
 }
 
+// The prologue both decode kernels share, for k tiles [tile_begin, tile_end) of the 16 * RT weight rows from
+// first_row: zeroed accumulators, the cursor at tile_begin and the first S tiles of codes in flight. Rows past the
+// weight are clamped into it (their results are not stored).
+template <int NF, int RT, int S>
+__device__ __forceinline__ void start_k_range(const Int4MmaArgs& a, int64_t first_row, int lane, int tile_begin,
+                                              int tile_end, float (&acc)[RT][NF][4], TileCodes<RT> (&stages)[S],
+                                              TileCursor<RT>& cursor) {
+  const int g = lane / 4;
+  const int t = lane % 4;
+  int64_t rows[RT][2];
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t row = first_row + 16 * rt + g + 8 * h;
+      rows[rt][h] = row < a.n ? row : a.n - 1;
+    }
+  }
+#pragma unroll
+  for (int rt = 0; rt < RT; ++rt) {
+#pragma unroll
+    for (int f = 0; f < NF; ++f) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[rt][f][i] = 0.0f;
+    }
+  }
+  init_cursor<RT>(a, rows, t, tile_begin, cursor);
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    if (tile_begin + s < tile_end) load_next_tile<RT>(cursor, stages[s]);
+  }
+}
+
+// y[token, row] = sum (+ bias) in fp32, then one rounding to bf16, or none into an f32 y (a uniform branch).
+__device__ __forceinline__ void store_output(const Int4MmaArgs& a, int64_t token, int64_t row, float sum) {
+  const float value = a.bias != nullptr ? __fadd_rn(sum, load_elem(a.bias, row, a.bias_type)) : sum;
+  if (a.y_type == ElemType::kF32) {
+    static_cast<float*>(a.y)[token * a.y_stride + row] = value;
+  } else {
+    static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+  }
+}
+
 // x in mma B-fragment order, zeros for tokens >= m: entry ((tile * 4 + w) * nf + f) * 32 + lane holds token
 // 8f + lane / 4, columns tile * 128 + 32 (lane % 4) + 8w .. + 7 in the weight's nibble-pair order. The main kernel
 // then stages it with plain 16-byte asynchronous copies (no registers, no latency chain before the mma work).
@@ -289,36 +332,15 @@ __global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
   const int g = lane / 4;
   const int t = lane % 4;
   const int64_t warp_row = static_cast<int64_t>(blockIdx.x) * (kWarps * RT * 16) + warp * RT * 16;
-  int64_t rows[RT][2];  // rows this thread loads, clamped into the weight (their results are not stored)
-#pragma unroll
-  for (int rt = 0; rt < RT; ++rt) {
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t row = warp_row + 16 * rt + g + 8 * h;
-      rows[rt][h] = row < a.n ? row : a.n - 1;
-    }
-  }
   const int num_tiles = static_cast<int>(a.num_tiles);
   const int tile_begin = static_cast<int>(blockIdx.y) * static_cast<int>(a.tiles_per_split);
   const int tile_end = tile_begin + static_cast<int>(a.tiles_per_split) < num_tiles
                            ? tile_begin + static_cast<int>(a.tiles_per_split)
                            : num_tiles;
   float acc[RT][NF][4];
-#pragma unroll
-  for (int rt = 0; rt < RT; ++rt) {
-#pragma unroll
-    for (int f = 0; f < NF; ++f) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) acc[rt][f][i] = 0.0f;
-    }
-  }
   TileCodes<RT> stages[S];
   TileCursor<RT> cursor;
-  init_cursor<RT>(a, rows, t, tile_begin, cursor);
-#pragma unroll
-  for (int s = 0; s < S; ++s) {
-    if (tile_begin + s < tile_end) load_next_tile<RT>(cursor, stages[s]);
-  }
+  start_k_range<NF, RT, S>(a, warp_row, lane, tile_begin, tile_end, acc, stages, cursor);
   // x chunks of kChunkTiles k tiles, double-buffered: chunk c + 1 is copied while chunk c is multiplied.
   const auto issue_chunk = [&](int first_tile, int buffer) {
     const int left = tile_end - first_tile;
@@ -361,15 +383,14 @@ __global__ void __launch_bounds__(kThreads) int4_mma_kernel(Int4MmaArgs a) {
         if (a.num_splits > 1) {
           a.partial[(static_cast<int64_t>(blockIdx.y) * a.m + token) * a.n + row] = total;
         } else {
-          const float value = a.bias != nullptr ? __fadd_rn(total, load_elem(a.bias, row, a.bias_type)) : total;
-          static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+          store_output(a, token, row, total);
         }
       }
     }
   }
 }
 
-// y[m, n] = sum over splits (in split order) of partial[s, m, n] (+ bias), one rounding to bf16.
+// y[m, n] = sum over splits (in split order) of partial[s, m, n] (+ bias) in fp32, one rounding to y_type.
 __global__ void int4_mma_reduce_kernel(Int4MmaArgs a) {
   const int64_t total = a.m * a.n;
   for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
@@ -378,8 +399,7 @@ __global__ void int4_mma_reduce_kernel(Int4MmaArgs a) {
     const int64_t row = idx % a.n;
     float value = 0.0f;
     for (int split = 0; split < a.num_splits; ++split) value += a.partial[(split * a.m + token) * a.n + row];
-    if (a.bias != nullptr) value = __fadd_rn(value, load_elem(a.bias, row, a.bias_type));
-    static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+    store_output(a, token, row, value);
   }
 }
 
@@ -424,35 +444,14 @@ __global__ void __launch_bounds__(kInt4StreamMaxWarps * 32) int4_stream_kernel(I
   const int g = lane / 4;
   const int t = lane % 4;
   const int64_t block_row = static_cast<int64_t>(blockIdx.x) * (RT * 16);
-  int64_t rows[RT][2];  // clamped into the weight (their results are not stored)
-#pragma unroll
-  for (int rt = 0; rt < RT; ++rt) {
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t row = block_row + 16 * rt + g + 8 * h;
-      rows[rt][h] = row < a.n ? row : a.n - 1;
-    }
-  }
   const int num_tiles = static_cast<int>(a.num_tiles);
   const int per_warp = (num_tiles + num_warps - 1) / num_warps;
   const int tile_begin = warp * per_warp < num_tiles ? warp * per_warp : num_tiles;
   const int tile_end = tile_begin + per_warp < num_tiles ? tile_begin + per_warp : num_tiles;
   float acc[RT][NF][4];
-#pragma unroll
-  for (int rt = 0; rt < RT; ++rt) {
-#pragma unroll
-    for (int f = 0; f < NF; ++f) {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) acc[rt][f][i] = 0.0f;
-    }
-  }
   TileCodes<RT> stages[S];
   TileCursor<RT> cursor;
-  init_cursor<RT>(a, rows, t, tile_begin, cursor);
-#pragma unroll
-  for (int s = 0; s < S; ++s) {
-    if (tile_begin + s < tile_end) load_next_tile<RT>(cursor, stages[s]);
-  }
+  start_k_range<NF, RT, S>(a, block_row, lane, tile_begin, tile_end, acc, stages, cursor);
   uint4 x_now[NF][4];
   if (tile_begin < tile_end) load_x_tile<NF>(a, g, t, tile_begin, x_now);
   for (int tile = tile_begin; tile < tile_end; tile += S) {
@@ -492,8 +491,7 @@ __global__ void __launch_bounds__(kInt4StreamMaxWarps * 32) int4_stream_kernel(I
     if (row >= a.n || token >= a.m) continue;
     float total = 0.0f;
     for (int w = 0; w < num_warps; ++w) total += warp_sums[w * kValues + idx];
-    const float value = a.bias != nullptr ? __fadd_rn(total, load_elem(a.bias, row, a.bias_type)) : total;
-    static_cast<__nv_bfloat16*>(a.y)[token * a.y_stride + row] = __float2bfloat16_rn(value);
+    store_output(a, token, row, total);
   }
 }
 
@@ -589,7 +587,7 @@ int64_t int4_mma_fragment_bytes(int m, int64_t k) {
 
 cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream) {
   if (args.m < 1 || args.m > kInt4MmaMaxRows || args.num_splits < 1 || args.num_splits > 65535 ||
-      args.tiles_per_group < 1) {
+      args.tiles_per_group < 1 || (args.y_type != ElemType::kBF16 && args.y_type != ElemType::kF32)) {
     return cudaErrorInvalidValue;
   }
   if (args.n == 0) return cudaSuccess;
@@ -611,7 +609,8 @@ cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream) {
 }
 
 cudaError_t launch_int4_stream(const Int4MmaArgs& args, int num_sms, cudaStream_t stream) {
-  if (args.m < 1 || args.m > kInt4StreamMaxRows || num_sms < 1 || args.tiles_per_group < 1) {
+  if (args.m < 1 || args.m > kInt4StreamMaxRows || num_sms < 1 || args.tiles_per_group < 1 ||
+      (args.y_type != ElemType::kBF16 && args.y_type != ElemType::kF32)) {
     return cudaErrorInvalidValue;
   }
   if (args.n == 0) return cudaSuccess;

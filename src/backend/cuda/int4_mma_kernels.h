@@ -26,13 +26,14 @@ struct Int4MmaArgs {
   int64_t scale_stride = 0;
   const uint8_t* zeros = nullptr;  // [N, K / group_size] u8; null: symmetric (zero point 8)
   int64_t zero_stride = 0;
-  int64_t tiles_per_group = 1;   // group_size / kInt4MmaTileK
-  const void* x = nullptr;       // [m, K] bf16 in packed-column order
-  int64_t x_stride = 0;          // elements between x rows, a multiple of 8
-  uint4* x_fragments = nullptr;  // int4_mma_fragment_bytes(m, K) scratch: x in mma fragment order (written first)
-  void* y = nullptr;             // [m, N] bf16
-  int64_t y_stride = 0;
-  const void* bias = nullptr;  // [N] or null
+  int64_t tiles_per_group = 1;        // group_size / kInt4MmaTileK
+  const void* x = nullptr;            // [m, K] bf16 in packed-column order
+  int64_t x_stride = 0;               // elements between x rows, a multiple of 8
+  uint4* x_fragments = nullptr;       // int4_mma_fragment_bytes(m, K) scratch: x in mma fragment order (written first)
+  void* y = nullptr;                  // [m, N] y_type
+  int64_t y_stride = 0;               // elements between y rows
+  ElemType y_type = ElemType::kBF16;  // kBF16, or kF32: the fp32 sums (+ bias) unrounded
+  const void* bias = nullptr;         // [N] or null
   ElemType bias_type = ElemType::kF32;
   int m = 0;  // 1..kInt4MmaMaxRows
   int64_t n = 0;
@@ -49,17 +50,18 @@ int64_t int4_mma_block_rows(int m);
 int64_t int4_mma_fragment_bytes(int m, int64_t k);
 
 // y = x · dequant(W)ᵀ (+ bias): each weight rounded to bf16 exactly as the CPU reference does, fp32 tensor-core
-// sums, one rounding; with splits the partial sums go through `partial` and a second kernel adds them in split
-// order (deterministic). Enqueues the x-fragment kernel, the main kernel and (splits > 1) the reduction.
+// sums, one rounding to y_type (none for f32); with splits the partial sums go through `partial` and a second kernel
+// adds them in split order (deterministic), in fp32. Enqueues the x-fragment kernel, the main kernel and (splits > 1)
+// the reduction.
 cudaError_t launch_int4_mma(const Int4MmaArgs& args, cudaStream_t stream);
 
 // The decode kernel for up to kInt4StreamMaxRows x rows: one launch, no x-fragment pass and no split-K pass. A
 // block owns 16 weight rows and splits K between its warps in contiguous runs of k tiles; each warp keeps several
 // k tiles of codes in flight in registers and reads x straight from global memory (L1), and the block adds the
-// warps' sums in warp order (deterministic) before one rounding. Warps a block: the most (8/4/2/1, at most
+// warps' sums in warp order (deterministic) before one rounding to y_type. Warps a block: the most (8/4/2/1, at most
 // num_tiles / 2) whose grid is resident in one wave on num_sms multiprocessors. Uses codes, scales, zeros,
-// tiles_per_group, x (rows 16-byte aligned), y, bias, m, n and num_tiles of `args`; the split fields and the scratch
-// pointers are ignored.
+// tiles_per_group, x (rows 16-byte aligned), y, y_stride, y_type, bias, m, n and num_tiles of `args`; the split
+// fields and the scratch pointers are ignored.
 constexpr int kInt4StreamMaxRows = 16;
 constexpr int kInt4StreamMaxWarps = 8;
 

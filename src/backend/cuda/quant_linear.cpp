@@ -113,9 +113,10 @@ base::Status check_quantized_linear(Device device, const Tensor& x, const Weight
     return base::invalid_argument("linear: x has {} features but the quantized weight expects {}", x.dim(1), num_in);
   }
   if (y.buffer->read_only()) return base::invalid_argument("linear: y lies in a read-only buffer");
-  if (y.dtype != x.dtype || y.shape != tensor::Shape({x.dim(0), num_out})) {
-    return base::invalid_argument("linear: y is {} {} but must be {} [{}, {}]", tensor::dtype_name(y.dtype),
-                                  y.shape.to_string(), tensor::dtype_name(x.dtype), x.dim(0), num_out);
+  FOVEA_RETURN_IF_ERROR(check_linear_output_dtype(x, y));
+  if (y.shape != tensor::Shape({x.dim(0), num_out})) {
+    return base::invalid_argument("linear: y has shape {} but must be [{}, {}]", y.shape.to_string(), x.dim(0),
+                                  num_out);
   }
   if (bias != nullptr) {
     FOVEA_RETURN_IF_ERROR(check_view("linear", "bias", *bias, device));
@@ -300,6 +301,7 @@ base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, cons
     args.x_stride = num_in;
   }
   args.y_stride = y.stride_rows();
+  args.y_type = elem_type(y.dtype);  // bf16, or f32 for the unrounded sums
   args.bias = bias_at(bias, 0);
   args.bias_type = bias != nullptr ? elem_type(bias->dtype) : ElemType::kF32;
   args.n = num_out;
@@ -321,7 +323,7 @@ base::Status run_int4_mma(CudaStream& stream, int num_sms, const Tensor& x, cons
     args.num_splits = split.num_splits;
     args.tiles_per_split = split.tiles_per_split;
     args.x = x_base + row_begin * args.x_stride * 2;
-    args.y = static_cast<char*>(device_address(y)) + row_begin * args.y_stride * 2;
+    args.y = static_cast<char*>(device_address(y)) + row_begin * args.y_stride * y.element_size_bytes();
     FOVEA_RETURN_IF_ERROR(cuda_status(launch_int4_mma(args, stream.handle()), "quantized linear (int4 mma)"));
   }
   return base::Status();

@@ -35,7 +35,8 @@ enum class Int4Kernel : uint8_t {
 void set_int4_kernel(Int4Kernel kernel);
 
 // y = x · dequant(W)ᵀ (+ bias): each weight rounded to its dequant dtype as the CPU reference does, fp32 sums,
-// one rounding to y's dtype. Enqueues on `stream`; never synchronises.
+// one rounding to y's dtype (x's, or none into an f32 y for a bf16/f16 x; split-K partials are added in fp32).
+// Enqueues on `stream`; never synchronises.
 base::Status quantized_linear(CudaStream& stream, CublasLtGemm& gemm, int num_sms, Device device, const Tensor& x,
                               const Weight& w, const Tensor* bias, const Tensor& y);
 
