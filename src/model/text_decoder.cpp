@@ -18,10 +18,10 @@ struct TextDecoder::StepViews {
   int64_t num_tokens = 0;
   int64_t num_logits = 0;
   int64_t num_metadata = 0;  // i32 elements of ws_.metadata the step's arrays span
-  Tensor token_ids;     // [T] i32
-  Tensor positions;     // [T] or [3, T] i32
-  Tensor slot_mapping;  // [T] i32
-  Tensor logits_rows;   // [num_logits] i32
+  Tensor token_ids;          // [T] i32
+  Tensor positions;          // [T] or [3, T] i32
+  Tensor slot_mapping;       // [T] i32
+  Tensor logits_rows;        // [num_logits] i32
   backend::PagedAttentionBatch batch;
   Tensor hidden;  // [T, H]
   Tensor normed;  // [T, H]
@@ -37,6 +37,7 @@ struct TextDecoder::StepViews {
   Tensor up;         // [T, I]
   Tensor cos;        // [T, hd] f32
   Tensor sin;        // [T, hd] f32
+  Tensor partial;    // [T, H] f32 row-parallel partials (tp_size > 1, bf16/f16)
 };
 
 namespace {
@@ -236,6 +237,7 @@ TextDecoder::StepViews TextDecoder::make_views(const DecoderStep& step) const {
   views.up = ws_.up.slice_rows(0, num_tokens);
   views.cos = ws_.cos.slice_rows(0, num_tokens);
   views.sin = ws_.sin.slice_rows(0, num_tokens);
+  if (parallel_.tp_size > 1 && act_ != tensor::DType::kF32) views.partial = ws_.partial.slice_rows(0, num_tokens);
   return views;
 }
 
@@ -298,10 +300,11 @@ base::Status TextDecoder::enqueue_step(std::span<const VisualRows> visual, const
   backend::Stream& stream = backend_->default_stream();
   backend::Ops& ops = backend_->ops();
   if (parallel_.tp_size > 1) {
-    // Each rank looks up the ids of its vocabulary rows (zeros elsewhere); the sum is the embedding, exactly.
+    // Each rank looks up the ids of its vocabulary rows (zeros elsewhere); the sum is the embedding, exactly, in
+    // the activation dtype (x + 0 rounds to x), so it needs no f32 partial.
     FOVEA_RETURN_IF_ERROR(
         ops.embedding_range(stream, weights_->embed_tokens, views.token_ids, vocab_range_, views.hidden));
-    FOVEA_RETURN_IF_ERROR(reduce_partial(views.hidden));
+    FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_reduce_sum(stream, views.hidden));
   } else {
     FOVEA_RETURN_IF_ERROR(ops.embedding(stream, weights_->embed_tokens, views.token_ids, views.hidden));
   }
@@ -341,22 +344,31 @@ base::Status TextDecoder::run_layer(const StepViews& views, const DecoderLayerWe
   // Every scheduled token's K/V is in the cache before any query of this layer reads it (ENGINE.md contract).
   FOVEA_RETURN_IF_ERROR(ops.kv_cache_write(stream, views.k, views.v, views.slot_mapping, cache));
   FOVEA_RETURN_IF_ERROR(ops.paged_attention(stream, views.q, cache, views.batch, attention_scale_, views.attn));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.attn_rows, layer.o_proj, bias(layer.o_bias), views.normed));
-  FOVEA_RETURN_IF_ERROR(reduce_partial(views.normed));
+  FOVEA_RETURN_IF_ERROR(row_parallel_linear(views, views.attn_rows, layer.o_proj, bias(layer.o_bias)));
   FOVEA_RETURN_IF_ERROR(ops.add(stream, views.hidden, views.normed, views.hidden));
   // MLP block: h += down(silu(gate(x)) * up(x)), x = RMSNorm(h).
   FOVEA_RETURN_IF_ERROR(ops.rms_norm(stream, views.hidden, layer.post_attention_layernorm, eps, views.normed));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.normed, layer.gate_proj, nullptr, views.gate));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.normed, layer.up_proj, nullptr, views.up));
   FOVEA_RETURN_IF_ERROR(ops.swiglu(stream, views.gate, views.up, views.gate));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, views.gate, layer.down_proj, nullptr, views.normed));
-  FOVEA_RETURN_IF_ERROR(reduce_partial(views.normed));
+  FOVEA_RETURN_IF_ERROR(row_parallel_linear(views, views.gate, layer.down_proj, nullptr));
   return ops.add(stream, views.hidden, views.normed, views.hidden);
 }
 
-base::Status TextDecoder::reduce_partial(const Tensor& partial) {
-  if (parallel_.tp_size == 1) return base::Status();
-  return parallel_.communicator->all_reduce_sum(backend_->default_stream(), partial);
+base::Status TextDecoder::row_parallel_linear(const StepViews& views, const Tensor& x, const backend::Weight& w,
+                                              const Tensor* bias) {
+  backend::Stream& stream = backend_->default_stream();
+  backend::Ops& ops = backend_->ops();
+  if (parallel_.tp_size == 1) return ops.linear(stream, x, w, bias, views.normed);
+  if (act_ == tensor::DType::kF32) {
+    FOVEA_RETURN_IF_ERROR(ops.linear(stream, x, w, bias, views.normed));
+    return parallel_.communicator->all_reduce_sum(stream, views.normed);
+  }
+  // Rounding each rank's partial to bf16 before the sum made TP=N differ from TP=1 by a rounding per rank per
+  // reduce, enough to flip greedy tokens of small margin; in f32 the ranks differ from TP=1 by summation order only.
+  FOVEA_RETURN_IF_ERROR(ops.linear(stream, x, w, bias, views.partial));
+  FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_reduce_sum(stream, views.partial));
+  return ops.convert(stream, views.partial, views.normed);
 }
 
 base::Status TextDecoder::enqueue_logits(const StepViews& views) {

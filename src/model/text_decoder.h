@@ -2,7 +2,8 @@
 // embeddings (with vision rows scattered in), decoder layers writing their K/V into the paged cache before
 // attending, DeepStack additions, final norm and lm_head for the requested rows. Spec §1, §2.1, §2.3. Under tensor
 // parallelism (docs/TENSOR_PARALLEL.md) each rank runs its heads and MLP columns, all-reduces after the
-// vocabulary-parallel embedding, o_proj and down_proj, and gathers the vocabulary-parallel logits.
+// vocabulary-parallel embedding, o_proj and down_proj (their partial sums in f32 when the activation is bf16/f16),
+// and gathers the vocabulary-parallel logits.
 // Must not contain scheduling, sampling or vision code.
 #pragma once
 
@@ -81,8 +82,11 @@ class TextDecoder {
   base::Status enqueue_step(std::span<const VisualRows> visual, const StepViews& views, const KvCache& cache);
   base::Status run_layer(const StepViews& views, const DecoderLayerWeights& layer, const backend::PagedKvCache& cache);
   base::Status enqueue_logits(const StepViews& views);
-  // Sums a row-parallel output (or the vocabulary-parallel embedding) over the ranks; nothing at tp_size 1.
-  base::Status reduce_partial(const backend::Tensor& partial);
+  // views.normed = x · wᵀ (+ bias) of a row-parallel Linear (o_proj, down_proj) summed over the ranks. tp_size 1:
+  // the Linear alone. Above, with a bf16/f16 activation, every rank's partial sum is made and all-reduced in f32
+  // (ws_.partial) and rounded once into normed, as TP=1 rounds its one sum; with f32, all-reduced in normed.
+  base::Status row_parallel_linear(const StepViews& views, const backend::Tensor& x, const backend::Weight& w,
+                                   const backend::Tensor* bias);
   // A padded decode step: graph replay, or op by op (and captured, in kGraphs, when its bucket has no graph yet).
   base::Result<backend::Tensor> forward_padded(const DecoderStep& padded, const KvCache& cache, int64_t num_logits);
 

@@ -1,4 +1,5 @@
-// TextWorkspace layout: metadata first, then activations, then the logits of the requested rows.
+// TextWorkspace layout: metadata first, then activations, then the logits of the requested rows, then (tensor
+// parallelism only) the buffers TP=1 does not have, so TP=1's layout is the same with or without them.
 #include "model/text_workspace.h"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ TextWorkspace TextWorkspace::carve(ArenaCarver& carver, const io::TextConfig& co
     ws.logits_local = carver.take(act, {seqs, split.vocab_rows_per_rank});
     ws.logits_gathered = carver.take(act, {seqs, gathered});
     ws.gather_staging = carver.take(act, {seqs * gathered});
+    if (act != DType::kF32) ws.partial = carver.take(DType::kF32, {tokens, hidden});
   }
   return ws;
 }

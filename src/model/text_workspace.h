@@ -1,7 +1,7 @@
 // TextWorkspace: every intermediate buffer of the decoder, carved once from one allocation sized for TextLimits,
 // so a step allocates nothing. The same carving measures the byte count the memory planner predicts. Under tensor
-// parallelism the widths are one rank's (rank_text_config) plus the vocabulary-parallel logits' gather buffers.
-// Must not contain forward code.
+// parallelism the widths are one rank's (rank_text_config) plus the vocabulary-parallel logits' gather buffers and,
+// with a bf16/f16 activation, the f32 row-parallel partial sums. Must not contain forward code.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,8 @@
 namespace fovea::model {
 
 // The vocabulary-parallel logits of one rank (tensor parallelism): lm_head gives vocab_rows_per_rank columns,
-// gathered over tp_size ranks, of which the first vocab_size are the logits. tp_size 1: no gather.
+// gathered over tp_size ranks, of which the first vocab_size are the logits. tp_size 1: no gather. tp_size > 1 also
+// carves TextWorkspace::partial when the activation is not f32.
 struct LogitsSplit {
   int64_t tp_size = 1;
   int64_t vocab_rows_per_rank = 0;  // io::TensorParallelLayout::vocab_rows_per_rank(); unused at tp_size 1
@@ -45,6 +46,9 @@ struct TextWorkspace {
   backend::Tensor logits_local;     // [Bmax, vocab_rows_per_rank] act
   backend::Tensor logits_gathered;  // [Bmax, tp_size * vocab_rows_per_rank] act
   backend::Tensor gather_staging;   // [Bmax * tp_size * vocab_rows_per_rank] act
+  // Tensor parallelism with a bf16/f16 activation only: o_proj's and down_proj's partial sums, all-reduced in f32
+  // and rounded once into `normed` (TP=1 rounds its one f32 sum once the same way; docs/TENSOR_PARALLEL.md).
+  backend::Tensor partial;  // [Tmax, H] f32
 
   // Carves the regions for `limits` (measuring when the carver has no buffer). `config` is the rank's
   // (rank_text_config: heads and MLP width per rank; vocab_size the whole vocabulary).

@@ -185,9 +185,20 @@ const Tensor* VisionEncoder::row_parallel_bias(const Tensor& bias) const {
   return parallel_.sharded() && parallel_.tp_rank != 0 ? nullptr : &bias;
 }
 
-base::Status VisionEncoder::reduce_partial(const Tensor& partial) {
-  if (!parallel_.sharded()) return base::Status();
-  return parallel_.communicator->all_reduce_sum(backend_->default_stream(), partial);
+base::Status VisionEncoder::row_parallel_linear(const Tensor& x, const backend::Weight& w, const Tensor& bias,
+                                                const Tensor& out) {
+  backend::Stream& stream = backend_->default_stream();
+  backend::Ops& ops = backend_->ops();
+  if (!parallel_.sharded()) return ops.linear(stream, x, w, &bias, out);
+  if (act_ == tensor::DType::kF32) {
+    FOVEA_RETURN_IF_ERROR(ops.linear(stream, x, w, row_parallel_bias(bias), out));
+    return parallel_.communicator->all_reduce_sum(stream, out);
+  }
+  // Rounded per rank before the sum, the partials would differ from TP=1 by a rounding per rank per reduce.
+  const Tensor partial = prefix_view(ws_.partial, out.shape);
+  FOVEA_RETURN_IF_ERROR(ops.linear(stream, x, w, row_parallel_bias(bias), partial));
+  FOVEA_RETURN_IF_ERROR(parallel_.communicator->all_reduce_sum(stream, partial));
+  return ops.convert(stream, partial, out);
 }
 
 base::Status VisionEncoder::zero_rows(const Tensor& rows) {
@@ -444,15 +455,13 @@ base::Status VisionEncoder::run_block(const VisionBlockWeights& block, int64_t n
   FOVEA_RETURN_IF_ERROR(ops.rope_apply(stream, q, cos, sin, backend::RopeArithmetic::kFloat32, q));
   FOVEA_RETURN_IF_ERROR(ops.rope_apply(stream, k, cos, sin, backend::RopeArithmetic::kFloat32, k));
   FOVEA_RETURN_IF_ERROR(ops.segment_attention(stream, q, k, v, segments, attention_scale_, attn));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, attn_rows, block.proj, row_parallel_bias(block.proj_bias), normed));
-  FOVEA_RETURN_IF_ERROR(reduce_partial(normed));
+  FOVEA_RETURN_IF_ERROR(row_parallel_linear(attn_rows, block.proj, block.proj_bias, normed));
   FOVEA_RETURN_IF_ERROR(ops.add(stream, x, normed, x));
   // x += fc2(gelu(fc1(LN2(x))))
   FOVEA_RETURN_IF_ERROR(ops.layer_norm(stream, x, block.norm2_weight, block.norm2_bias, kNormEps, normed));
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, normed, block.fc1, &block.fc1_bias, mlp));
   FOVEA_RETURN_IF_ERROR(ops.gelu(stream, mlp, block_gelu_, mlp));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, mlp, block.fc2, row_parallel_bias(block.fc2_bias), normed));
-  FOVEA_RETURN_IF_ERROR(reduce_partial(normed));
+  FOVEA_RETURN_IF_ERROR(row_parallel_linear(mlp, block.fc2, block.fc2_bias, normed));
   return ops.add(stream, x, normed, x);
 }
 
@@ -476,8 +485,7 @@ base::Status VisionEncoder::run_merger(const PatchMergerWeights& merger, int64_t
   const Tensor hidden = reshaped_or_die(ws_.attn.slice_rows(0, num_patches), {num_tokens, local_merged});
   FOVEA_RETURN_IF_ERROR(ops.linear(stream, normed_merged, merger.fc1, &merger.fc1_bias, hidden));
   FOVEA_RETURN_IF_ERROR(ops.gelu(stream, hidden, backend::GeluKind::kErf, hidden));
-  FOVEA_RETURN_IF_ERROR(ops.linear(stream, hidden, merger.fc2, row_parallel_bias(merger.fc2_bias), out));
-  return reduce_partial(out);
+  return row_parallel_linear(hidden, merger.fc2, merger.fc2_bias, out);
 }
 
 }  // namespace fovea::model

@@ -96,8 +96,11 @@ class VisionEncoder {
                                 std::span<const backend::Tensor> deepstack);
   // The bias a row-parallel Linear adds: the whole bias on rank 0, none on the others (the all-reduce adds it once).
   const backend::Tensor* row_parallel_bias(const backend::Tensor& bias) const;
-  // Sums a row-parallel Linear's partial outputs over the ranks (weights mode; nothing at TP=1 or in data mode).
-  base::Status reduce_partial(const backend::Tensor& partial);
+  // out = x · wᵀ + bias of a row-parallel Linear (attn.proj, mlp.linear_fc2, the mergers' linear_fc2), summed over
+  // the ranks in weights mode: with a bf16/f16 activation every rank's partial sum is made and all-reduced in f32
+  // (ws_.partial) and rounded once into out, as TP=1 rounds its one sum. TP=1 and data mode: the Linear alone.
+  base::Status row_parallel_linear(const backend::Tensor& x, const backend::Weight& w, const backend::Tensor& bias,
+                                   const backend::Tensor& out);
   // Data mode: `rows` set to zero (through host_zeros_), before the all-reduce that gathers every rank's images.
   base::Status zero_rows(const backend::Tensor& rows);
   // The pixel rows of all images in act dtype into ws_.pixels with one copy (converted on host_pool_ into

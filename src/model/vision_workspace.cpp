@@ -1,7 +1,12 @@
-// VisionWorkspace layout: inputs (pixels, position rows, rotary coordinates, segments), then the block activations.
+// VisionWorkspace layout: inputs (pixels, position rows, rotary coordinates, segments), then the block activations,
+// then (sharded bf16/f16 only) the f32 partial sums.
 #include "model/vision_workspace.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
+
+#include "base/checked_math.h"
 
 namespace fovea::model {
 namespace {
@@ -28,7 +33,17 @@ VisionWorkspace VisionWorkspace::carve(ArenaCarver& carver, const io::VisionConf
   ws.mlp = carver.take(act, {n, config.intermediate_size / num_shards});
   ws.cos = carver.take(DType::kF32, {n, head_dim(config)});
   ws.sin = carver.take(DType::kF32, {n, head_dim(config)});
+  if (num_shards > 1 && act != DType::kF32) ws.partial = carver.take(DType::kF32, {vision_partial_elements(config, n)});
   return ws;
+}
+
+int64_t vision_partial_elements(const io::VisionConfig& config, int64_t max_num_patches) {
+  const int64_t merge_area = std::max<int64_t>(config.spatial_merge_size * config.spatial_merge_size, 1);
+  const std::optional<int64_t> blocks = base::checked_mul(max_num_patches, config.hidden_size);
+  const std::optional<int64_t> mergers = base::checked_mul(max_num_patches / merge_area, config.out_hidden_size);
+  // An absurd config overflows: the carver then reports the workspace too large to address.
+  if (!blocks || !mergers) return INT64_MAX;
+  return std::max(*blocks, *mergers);
 }
 
 base::Result<uint64_t> vision_workspace_bytes(const io::VisionConfig& config, tensor::DType act,

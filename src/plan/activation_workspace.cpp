@@ -34,10 +34,14 @@ DecoderWorkspace decoder_workspace(const io::ModelConfig& config, int activation
   // live at once: the arena gives both the same bytes.
   const uint64_t attention_half = (q_heads + 2 * kv_heads) * head_dim + q_heads * head_dim;
   const uint64_t mlp_half = 2 * inter + inter;
+  // Above tp 1 with a bf16/f16 activation, o_proj and down_proj also sum their partials in an fp32 [T, H] buffer
+  // (the model's TextWorkspace::partial), rounded once into the activation-dtype one.
+  workspace.fp32_partial_per_token = tp > 1 && a != 4 ? 4 * hidden : 0;
   workspace.per_token_bytes = a * (hidden                                         // input embeddings
                                    + hidden + hidden                              // residual stream, normed input
                                    + std::max(attention_half, mlp_half) + hidden  // o_proj / down_proj partial sums
                                    + num_deepstack * hidden)                      // DeepStack visual features
+                              + workspace.fp32_partial_per_token                  // their fp32 sum (tp > 1, not f32)
                               + 8 * (num_position_rows + 1);                      // int64 positions and KV slot
   workspace.activations = workspace.per_token_bytes * u(max_num_batched_tokens);
   const uint64_t rows = u(num_sampled_rows);
@@ -45,7 +49,8 @@ DecoderWorkspace decoder_workspace(const io::ModelConfig& config, int activation
   // f32 logits for the sampler, plus the activation-dtype logits: at tp 1 one [rows, vocab] matrix; above, the rank's
   // [rows, Vr] shard, the gathered [rows, tp * Vr] matrix and the gather's staging of the same size (model's
   // TextWorkspace), Vr being the vocabulary padded to 64 rows and split evenly.
-  const uint64_t padded_vocab = (vocab + u(io::kVocabPaddingRows) - 1) / u(io::kVocabPaddingRows) * u(io::kVocabPaddingRows);
+  const uint64_t padded_vocab =
+      (vocab + u(io::kVocabPaddingRows) - 1) / u(io::kVocabPaddingRows) * u(io::kVocabPaddingRows);
   const uint64_t vocab_per_rank = padded_vocab / u(tp);
   workspace.logits = rows * vocab * 4 + (tp == 1 ? rows * vocab * a : rows * vocab_per_rank * a * (1 + 2 * u(tp)));
   workspace.sampler = rows * vocab * (4 + 4 + 4);
@@ -98,9 +103,14 @@ VisionWorkspace vision_workspace(const io::VisionConfig& vision, int activation_
                               + 2 * head_dim * 4;                                    // rotary cos and sin, fp32
   const uint64_t num_merged = u(num_patches) / merge_area;
   const uint64_t merger_bytes = num_merged * a * (merge_area * hidden + merge_area * hidden / shard);
-  workspace.transient = workspace.per_patch_bytes * u(num_patches) + merger_bytes;
+  // Weights mode above tp 1 with a bf16/f16 activation: the row-parallel partial sums in fp32, one buffer for the
+  // blocks' [P, Hv] and the mergers' [M, out_hidden] (the model's VisionWorkspace::partial).
+  workspace.fp32_partial =
+      sharded && tp > 1 && a != 4 ? 4 * std::max(u(num_patches) * hidden, num_merged * u(vision.out_hidden_size)) : 0;
+  workspace.transient = workspace.per_patch_bytes * u(num_patches) + merger_bytes + workspace.fp32_partial;
   // The encoder cache keeps image embeddings until the decoder's prefill has read them, on every GPU.
-  workspace.encoder_output = u(budget.encoder_cache_tokens) * io::encoder_cache_bytes_per_token(vision, activation_bytes);
+  workspace.encoder_output =
+      u(budget.encoder_cache_tokens) * io::encoder_cache_bytes_per_token(vision, activation_bytes);
   return workspace;
 }
 

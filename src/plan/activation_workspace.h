@@ -15,11 +15,13 @@ namespace fovea::plan {
 inline constexpr int64_t kAttentionSplits = 16;
 
 struct DecoderWorkspace {
-  uint64_t per_token_bytes = 0;    // activations per batched token (embeddings through the MLP), this rank's shards
-  uint64_t activations = 0;        // per_token_bytes x max_num_batched_tokens
-  uint64_t attention_scratch = 0;  // split-KV partial outputs for every sampled row
-  uint64_t logits = 0;             // this rank's lm_head rows (activation dtype) + gathered fp32 logits
-  uint64_t sampler = 0;            // fp32 probabilities and the top-k/top-p sort (values fp32, indices int32)
+  uint64_t per_token_bytes = 0;  // activations per batched token (embeddings through the MLP), this rank's shards;
+                                 // at tp > 1 with a bf16/f16 activation also the fp32 o_proj / down_proj partial
+  uint64_t fp32_partial_per_token = 0;  // that fp32 partial's share of per_token_bytes (0 at tp 1 or with f32)
+  uint64_t activations = 0;             // per_token_bytes x max_num_batched_tokens
+  uint64_t attention_scratch = 0;       // split-KV partial outputs for every sampled row
+  uint64_t logits = 0;                  // this rank's lm_head rows (activation dtype) + gathered fp32 logits
+  uint64_t sampler = 0;                 // fp32 probabilities and the top-k/top-p sort (values fp32, indices int32)
 
   uint64_t total() const { return activations + attention_scratch + logits + sampler; }
 };
@@ -42,7 +44,9 @@ VisionWorkload vision_workload(const io::VisionConfig& vision, int64_t max_pixel
 
 struct VisionWorkspace {
   int64_t num_patches = 0;      // patches one encoder step holds on this GPU (io::vision_step_budget)
-  uint64_t transient = 0;       // buffers of the tower's largest point (a block's attention or MLP, the mergers)
+  uint64_t transient = 0;       // buffers of the tower's largest point (a block's attention or MLP, the mergers),
+                                // and the fp32 partial sums of weights mode at tp > 1 with a bf16/f16 activation
+  uint64_t fp32_partial = 0;    // those partial sums' share of transient (0 otherwise)
   uint64_t encoder_output = 0;  // the encoder cache: image embeddings (main + DeepStack) kept for the decoder
 
   uint64_t per_patch_bytes = 0;  // transient bytes per patch (without the mergers), for the docs and tests
