@@ -27,12 +27,16 @@ struct TextLimits {
   int64_t max_blocks_per_seq = 2048;      // block-table width: ceil(max_model_len / block_size)
 };
 
-// How far weight loading has come, reported after each tensor or Linear module is on the device.
+// How far weight loading has come, reported after each tensor or Linear module is on the device. With a checkpoint
+// the progress is through the checkpoint: a tensor-parallel rank counts every stored tensor it has gone through at
+// its full size, once, whatever part of it the rank keeps, so every rank ends at the bytes of the tensors the model
+// uses (the checkpoint's total when it uses them all); device_bytes is what the rank holds.
 struct LoadProgress {
-  int64_t num_tensors_loaded = 0;  // tensors and Linear modules loaded so far
-  uint64_t bytes_loaded = 0;       // their bytes (WeightLoader::weight_bytes)
+  int64_t num_tensors_loaded = 0;  // checkpoint tensors gone through; dummy weights: tensors and Linears made
+  uint64_t bytes_loaded = 0;       // their stored bytes; dummy weights: device_bytes
   int64_t num_tensors_total = 0;   // tensors in the checkpoint; 0 for dummy weights (not known up front)
   uint64_t bytes_total = 0;        // bytes of the checkpoint's tensors; 0 for dummy weights
+  uint64_t device_bytes = 0;       // this rank's weights loaded so far (WeightLoader::weight_bytes)
 };
 // Called on the loading thread; it must be quick (it runs once per tensor).
 using LoadProgressCallback = std::function<void(const LoadProgress&)>;

@@ -129,7 +129,9 @@ WeightLoader::WeightLoader(backend::Backend& backend, const io::WeightTable* tab
       quantization_(std::move(quantization)),
       source_label_(std::move(source_label)),
       dummy_dtype_(dummy_dtype),
-      seed_(seed) {}
+      seed_(seed) {
+  if (table_ != nullptr) coverage_.emplace(*table_);
+}
 
 WeightLoader::~WeightLoader() = default;
 
@@ -169,11 +171,15 @@ void WeightLoader::report_progress() {
   ++num_loaded_;
   if (!on_progress_) return;
   LoadProgress progress;
-  progress.num_tensors_loaded = num_loaded_;
-  progress.bytes_loaded = weight_bytes_;
-  if (table_ != nullptr) {
+  progress.device_bytes = weight_bytes_;
+  if (coverage_) {
+    progress.num_tensors_loaded = coverage_->num_tensors();
+    progress.bytes_loaded = coverage_->bytes();
     progress.num_tensors_total = static_cast<int64_t>(table_->num_tensors());
     progress.bytes_total = table_->total_bytes();
+  } else {
+    progress.num_tensors_loaded = num_loaded_;
+    progress.bytes_loaded = weight_bytes_;
   }
   on_progress_(progress);
 }
@@ -208,6 +214,8 @@ base::Result<backend::Tensor> WeightLoader::read_tensor(const std::string& name,
         "files belong to the same model",
         source_label_, file_name, name, entry->view.shape.to_string(), shape.to_string());
   }
+  // The rank has gone through the stored tensor whatever part of it it keeps (none, for a zero bias).
+  coverage_->add(name);
   if (zero_on_this_rank) return make_zeros(entry->view.dtype, shape);
   if (shard.axis < 0) return upload(entry->view);
   FOVEA_ASSIGN_OR_RETURN(HostShard host, gather_shard(entry->view, shard));
@@ -283,8 +291,10 @@ base::Result<backend::Weight> WeightLoader::load_checkpoint_linear(const std::st
     if (!made.ok()) return made.status().with_context(source_label_);
     sharded.emplace(std::move(made).value());
   }
-  const quant::TensorLookup& lookup = sharded ? static_cast<const quant::TensorLookup&>(*sharded)
-                                              : static_cast<const quant::TensorLookup&>(whole_lookup);
+  const quant::TensorLookup& rank_lookup = sharded ? static_cast<const quant::TensorLookup&>(*sharded)
+                                                   : static_cast<const quant::TensorLookup&>(whole_lookup);
+  // Load progress counts the stored tensors the format's reader asks for, whole, as read_tensor does.
+  const CheckpointCoverage::RecordingLookup lookup(rank_lookup, *coverage_);
   base::Result<backend::Weight> loaded = fp8_online_ && module_name != "lm_head"
                                              ? quant::load_linear_fp8_online(lookup, module_name, *backend_)
                                              : quant::load_linear(lookup, module_name, quantization, *backend_);

@@ -19,6 +19,7 @@
 #include "io/quantization_config.h"
 #include "io/tensor_parallel_layout.h"
 #include "io/weight_table.h"
+#include "model/checkpoint_coverage.h"
 #include "model/model_options.h"
 #include "model/tensor_shard.h"
 #include "tensor/shape.h"
@@ -76,7 +77,9 @@ class WeightLoader {
   void quantize_linears_to_fp8() { fp8_online_ = true; }
   bool quantizes_linears_to_fp8() const { return fp8_online_; }
 
-  // Reports progress after each load_tensor / load_linear from now on (empty: none).
+  // Reports progress after each load_tensor / load_linear from now on (empty: none): with a checkpoint, the stored
+  // tensors gone through so far at their full sizes (the same on every tensor-parallel rank) and this rank's
+  // weight_bytes(); with dummy weights, the loads and weight_bytes().
   void set_progress_callback(LoadProgressCallback callback) { on_progress_ = std::move(callback); }
 
   // Whether the checkpoint has a tensor of that name (always false for dummy weights).
@@ -132,7 +135,8 @@ class WeightLoader {
   std::vector<std::unique_ptr<std::byte[]>> host_shards_;  // gathered shards a CPU backend uses in place
   uint64_t weight_bytes_ = 0;
   uint64_t allocated_bytes_ = 0;
-  int64_t num_loaded_ = 0;  // load_tensor and load_linear calls that succeeded
+  int64_t num_loaded_ = 0;                      // load_tensor and load_linear calls that succeeded
+  std::optional<CheckpointCoverage> coverage_;  // checkpoint tensors gone through; none for dummy weights
   LoadProgressCallback on_progress_;
 };
 

@@ -205,7 +205,9 @@ std::string format_bytes(uint64_t num_bytes) {
   return fmt::format("{:.1f} MiB", value / static_cast<double>(uint64_t{1} << 20));
 }
 
-// Prints weight-loading progress for `device` on stderr, at most once a second, and the last report on demand.
+// Prints weight-loading progress for `device` on stderr, at most once a second, and the last report on demand: the
+// checkpoint bytes and tensors the rank has gone through (each rank reaches the same end) beside the weight bytes
+// the rank holds, which tensor parallelism divides.
 class LoadProgressPrinter {
  public:
   explicit LoadProgressPrinter(std::string device) : device_(std::move(device)) {}
@@ -218,19 +220,33 @@ class LoadProgressPrinter {
     print("loading");
   }
 
-  void print(const char* what) const {
-    if (last_.bytes_total > 0) {
-      std::fprintf(stderr, "fovea: %s [%s] %s / %s (%.0f%%), %lld / %lld tensors\n", what, device_.c_str(),
-                   format_bytes(last_.bytes_loaded).c_str(), format_bytes(last_.bytes_total).c_str(),
-                   100.0 * static_cast<double>(last_.bytes_loaded) / static_cast<double>(last_.bytes_total),
-                   static_cast<long long>(last_.num_tensors_loaded), static_cast<long long>(last_.num_tensors_total));
-    } else {
-      std::fprintf(stderr, "fovea: %s [%s] %s, %lld tensors\n", what, device_.c_str(),
-                   format_bytes(last_.bytes_loaded).c_str(), static_cast<long long>(last_.num_tensors_loaded));
+  void print(const char* what) const { std::fprintf(stderr, "%s\n", line(what).c_str()); }
+
+  // The final line; it also names the checkpoint tensors the model did not use (an lm_head a tied model ignores,
+  // parts fovea does not run), so a total short of 100% reads as what it is.
+  void print_loaded() const {
+    std::string text = line("loaded weights");
+    if (last_.bytes_total > 0 && last_.num_tensors_loaded < last_.num_tensors_total) {
+      const int64_t num_unused = last_.num_tensors_total - last_.num_tensors_loaded;
+      text += fmt::format("; {} checkpoint tensor{} ({}) not used by this model", num_unused,
+                          num_unused == 1 ? "" : "s", format_bytes(last_.bytes_total - last_.bytes_loaded));
     }
+    std::fprintf(stderr, "%s\n", text.c_str());
   }
 
  private:
+  std::string line(const char* what) const {
+    if (last_.bytes_total == 0) {
+      return fmt::format("fovea: {} [{}] {}, {} tensors", what, device_, format_bytes(last_.bytes_loaded),
+                         last_.num_tensors_loaded);
+    }
+    // tools/gpu/check-monitoring.sh and tests/server read the start of this line: keep "X / Y (P%), a / b tensors".
+    return fmt::format("fovea: {} [{}] {} / {} ({:.0f}%), {} / {} tensors of the checkpoint, {} on this device", what,
+                       device_, format_bytes(last_.bytes_loaded), format_bytes(last_.bytes_total),
+                       100.0 * static_cast<double>(last_.bytes_loaded) / static_cast<double>(last_.bytes_total),
+                       last_.num_tensors_loaded, last_.num_tensors_total, format_bytes(last_.device_bytes));
+  }
+
   std::string device_;
   model::LoadProgress last_;
   std::chrono::steady_clock::time_point last_print_ = std::chrono::steady_clock::now();
@@ -531,7 +547,7 @@ base::Status EngineImpl::load_models(RankThreads& threads, const model::ModelOpt
     LoadProgressPrinter& progress = *printers[idx];
     rank_options.on_load_progress = [&progress](const model::LoadProgress& update) { progress.update(update); };
     FOVEA_ASSIGN_OR_RETURN(models_[idx], model::Model::load(config_.model_dir, *backends_[idx], rank_options));
-    progress.print("loaded weights");
+    progress.print_loaded();
     return base::Status();
   });
 }
