@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "serve/chat_string_content.h"
 #include "serve/json_value.h"
 
 namespace fovea::serve {
@@ -40,20 +41,6 @@ bool has_image(const ChatMessage& message) {
                      [](const ContentPart& part) { return part.type == ContentPartType::kImageUrl; });
 }
 
-// vLLM's "string" content: the text parts joined with newlines; absent content is "".
-std::string joined_text(const ChatMessage& message) {
-  if (message.content_form == ContentForm::kString) return message.content;
-  std::string out;
-  bool first = true;
-  for (const ContentPart& part : message.parts) {
-    if (part.type != ContentPartType::kText) continue;
-    if (!first) out += '\n';
-    out += part.text;
-    first = false;
-  }
-  return out;
-}
-
 // vLLM's "openai" content: always a list; a string becomes one text part, absent content an empty list. Images are
 // {"type": "image"} as vLLM hands them to templates, with the URL kept for the engine's image fetch.
 ordered_json openai_content(const ChatMessage& message) {
@@ -69,26 +56,27 @@ ordered_json openai_content(const ChatMessage& message) {
   return out;
 }
 
-ApiResult<ordered_json> content_json(const ChatMessage& message, ChatTemplateContentFormat format,
-                                     size_t message_idx) {
+// The content the template reads; string content moves the message's images to `flattened_image_urls`.
+ApiResult<ordered_json> content_json(const ChatMessage& message, ChatTemplateContentFormat format, size_t message_idx,
+                                     std::vector<std::string>& flattened_image_urls) {
   switch (format) {
     case ChatTemplateContentFormat::kAuto:
       if (message.content_form == ContentForm::kString) return ordered_json(message.content);
       if (message.content_form == ContentForm::kParts) return content_parts_json(message.parts);
       return ordered_json();
-    case ChatTemplateContentFormat::kString:
-      if (has_image(message)) {
-        const std::string param = "messages[" + std::to_string(message_idx) + "].content";
-        return bad_request(
-            "This server passes message content to the chat template as plain text (--chat-template-content-format "
-            "string), which cannot carry images; send text only, or start the server with "
-            "--chat-template-content-format openai (or auto with a template that loops over content parts).",
-            param);
-      }
-      return ordered_json(joined_text(message));
+    case ChatTemplateContentFormat::kString: {
+      ApiResult<StringContent> flat = flatten_string_content(message, message_idx, kQwenVlImagePlaceholder);
+      if (!flat.ok()) return flat.error();
+      for (std::string& url : flat.value().image_urls) flattened_image_urls.push_back(std::move(url));
+      return ordered_json(std::move(flat.value().text));
+    }
     case ChatTemplateContentFormat::kOpenai:
       // vLLM hands tool results that are only text to templates as one string, whatever the format.
-      if (message.role == ChatRole::kTool && !has_image(message)) return ordered_json(joined_text(message));
+      if (message.role == ChatRole::kTool && !has_image(message)) {
+        ApiResult<StringContent> flat = flatten_string_content(message, message_idx, kQwenVlImagePlaceholder);
+        if (!flat.ok()) return flat.error();
+        return ordered_json(std::move(flat.value().text));
+      }
       return openai_content(message);
   }
   return ordered_json();
@@ -195,14 +183,19 @@ engine::SamplingRequest to_sampling_request(const SamplingOptions& options) {
   return out;
 }
 
-ApiResult<nlohmann::ordered_json> chat_messages_to_json(const std::vector<ChatMessage>& messages,
-                                                        ChatTemplateContentFormat format) {
-  ordered_json out = ordered_json::array();
+ApiResult<ChatTemplateMessages> chat_messages_to_json(const std::vector<ChatMessage>& messages,
+                                                      const GenerateDefaults& defaults) {
+  ChatTemplateMessages out;
   for (size_t message_idx = 0; message_idx < messages.size(); ++message_idx) {
     const ChatMessage& message = messages[message_idx];
+    if (!defaults.supports_images && has_image(message)) {
+      return bad_request("This model has no vision tower, so it cannot take images; send text only.",
+                         "messages[" + std::to_string(message_idx) + "].content");
+    }
     ordered_json entry = ordered_json::object();
     entry["role"] = chat_role_name(message.role);
-    ApiResult<ordered_json> content = content_json(message, format, message_idx);
+    ApiResult<ordered_json> content =
+        content_json(message, defaults.content_format, message_idx, out.flattened_image_urls);
     if (!content.ok()) return content.error();
     if (!content.value().is_null()) entry["content"] = std::move(content).value();
     if (!message.name.empty()) entry["name"] = message.name;
@@ -217,7 +210,7 @@ ApiResult<nlohmann::ordered_json> chat_messages_to_json(const std::vector<ChatMe
       entry["tool_calls"] = std::move(calls);
     }
     if (!message.tool_call_id.empty()) entry["tool_call_id"] = message.tool_call_id;
-    out.push_back(std::move(entry));
+    out.messages.push_back(std::move(entry));
   }
   return out;
 }
@@ -233,9 +226,10 @@ ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatComplet
   engine::GenerateRequest out;
   out.request_id = std::move(request_id);
   text::ChatRenderRequest chat;
-  ApiResult<ordered_json> messages = chat_messages_to_json(request.messages, defaults.content_format);
+  ApiResult<ChatTemplateMessages> messages = chat_messages_to_json(request.messages, defaults);
   if (!messages.ok()) return messages.error();
-  chat.messages = std::move(messages).value();
+  chat.messages = std::move(messages.value().messages);
+  out.prompt.image_urls = std::move(messages.value().flattened_image_urls);
   chat.tools = tools_json(body, request.tools);
   chat.add_generation_prompt = request.add_generation_prompt;
   chat.extra_kwargs = template_kwargs(defaults, request.chat_template_kwargs);
@@ -288,9 +282,10 @@ ApiResult<text::ChatRenderRequest> build_tokenize_render_request(const TokenizeR
                                                                  std::string_view body,
                                                                  const GenerateDefaults& defaults) {
   text::ChatRenderRequest chat;
-  ApiResult<ordered_json> messages = chat_messages_to_json(request.messages, defaults.content_format);
+  // The images of string content are placeholders in the text here, as in the prompt generation renders.
+  ApiResult<ChatTemplateMessages> messages = chat_messages_to_json(request.messages, defaults);
   if (!messages.ok()) return messages.error();
-  chat.messages = std::move(messages).value();
+  chat.messages = std::move(messages.value().messages);
   chat.tools = tools_json(body, request.tools);
   chat.add_generation_prompt = request.add_generation_prompt;
   chat.extra_kwargs = template_kwargs(defaults, request.chat_template_kwargs);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/runtime/generate_request.h"
 #include "serve/api_error.h"
@@ -26,16 +27,26 @@ struct GenerateDefaults {
   // --chat-template-content-format once resolved against the template (string or openai); kAuto (not resolved,
   // no template known) passes content on as the client sent it.
   ChatTemplateContentFormat content_format = ChatTemplateContentFormat::kAuto;
+  // The model has a vision tower (EngineInfo::supports_images); without one, image parts are a 400.
+  bool supports_images = true;
 };
 
 GenerateDefaults generate_defaults_from_config(const ServeConfig& config);
 
 engine::SamplingRequest to_sampling_request(const SamplingOptions& options);
 
-// The messages as OpenAI JSON for the template (ordered, as transformers sees Python dicts), content shaped by
-// `format` as vLLM shapes it; images under "string" are a 400 (fovea's engine takes images from content parts).
-ApiResult<nlohmann::ordered_json> chat_messages_to_json(const std::vector<ChatMessage>& messages,
-                                                        ChatTemplateContentFormat format);
+// The messages as the chat template reads them, and the images that string content took out of them.
+struct ChatTemplateMessages {
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();  // OpenAI JSON, ordered as Python dicts are
+  // "string" format only: each message's image URLs in order, one image placeholder each in the content text (the
+  // engine takes them as PromptInput::image_urls); the other formats leave the images in the content parts.
+  std::vector<std::string> flattened_image_urls;
+};
+
+// Content shaped by defaults.content_format as vLLM shapes it (chat_string_content.h for "string"); image parts are
+// a 400 when the model has no vision tower.
+ApiResult<ChatTemplateMessages> chat_messages_to_json(const std::vector<ChatMessage>& messages,
+                                                      const GenerateDefaults& defaults);
 
 // `body` is the request's raw JSON text: tool schemas are taken from it with their key order kept.
 ApiResult<engine::GenerateRequest> build_chat_generate_request(const ChatCompletionRequest& request,

@@ -120,7 +120,7 @@ std::string describe_sampling_for_log(const engine::SamplingRequest& sampling) {
 
 int32_t count_prompt_images(const engine::PromptInput& prompt) {
   if (!prompt.chat) return 0;
-  int32_t num_images = 0;
+  auto num_images = static_cast<int32_t>(prompt.image_urls.size());
   for (const ordered_json& message : prompt.chat->messages) {
     if (!message.is_object() || !message.contains("content") || !message["content"].is_array()) continue;
     for (const ordered_json& part : message["content"]) {

@@ -31,6 +31,7 @@ void ServerContext::set_engine(engine::Engine* engine, std::unique_ptr<text::Cha
     options_.max_model_len_tokens = engine->info().max_model_len;
     limits_.max_model_len_tokens = engine->info().max_model_len;
   }
+  if (engine != nullptr) supports_images_.store(engine->info().supports_images);
   engine_.store(engine);
   if (phase_.load() == ServerPhase::kLoading) phase_.store(ServerPhase::kReady);
 }
@@ -38,6 +39,7 @@ void ServerContext::set_engine(engine::Engine* engine, std::unique_ptr<text::Cha
 GenerateDefaults ServerContext::defaults() const {
   GenerateDefaults out = defaults_;
   out.content_format = content_format_.load();
+  out.supports_images = supports_images_.load();
   return out;
 }
 

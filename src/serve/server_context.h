@@ -66,7 +66,8 @@ class ServerContext {
   ServerPhase phase() const { return phase_.load(); }
   // The engine once ready; nullptr while loading. The engine must outlive the server's use of it.
   engine::Engine* engine() const { return engine_.load(); }
-  // Makes the server ready; `chat_template` renders /tokenize's chat form (nullptr: that form is refused).
+  // Makes the server ready; `chat_template` renders /tokenize's chat form (nullptr: that form is refused). Image
+  // parts are refused from then on when the engine's model takes no images.
   void set_engine(engine::Engine* engine, std::unique_ptr<text::ChatTemplate> chat_template, std::string bos_token,
                   std::string eos_token);
   // --chat-template-content-format resolved against the template requests are rendered with (before set_engine).
@@ -93,6 +94,7 @@ class ServerContext {
   RequestLimits limits_;
   GenerateDefaults defaults_;
   std::atomic<ChatTemplateContentFormat> content_format_;
+  std::atomic<bool> supports_images_{true};  // the engine's, once set
   ApiKeyAuth auth_;
   RequestLog request_log_;
   ServerMetrics metrics_;

@@ -25,6 +25,9 @@ struct PromptInput {
   // tools, add_generation_prompt and chat_template_kwargs (extra_kwargs). The input processor renders the model's
   // template, tokenizes, fetches and preprocesses the images in order of appearance.
   std::optional<text::ChatRenderRequest> chat;
+  // Chat requests whose content is plain text (--chat-template-content-format string): the images, in the order of
+  // their placeholders in the messages' text (the messages then have no image parts).
+  std::vector<std::string> image_urls;
   // Completion requests: text (tokenized with add_special_tokens) or ids; used when `chat` is empty.
   std::optional<std::string> text;
   std::optional<std::vector<int32_t>> token_ids;

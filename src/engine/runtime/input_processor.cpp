@@ -140,6 +140,10 @@ base::Result<std::vector<int32_t>> InputProcessor::prompt_ids(const PromptInput&
       return base::invalid_argument("this model has no chat template; use the completions API with a prompt");
     }
     FOVEA_ASSIGN_OR_RETURN(image_urls, collect_image_urls(prompt.chat->messages));
+    if (!image_urls.empty() && !prompt.image_urls.empty()) {
+      return base::invalid_argument("a chat carries its images either as content parts or beside them, not both");
+    }
+    if (image_urls.empty()) image_urls = prompt.image_urls;
     if (!image_urls.empty() && !model_config_.has_vision()) {
       return base::invalid_argument("this model does not take images; send text only");
     }

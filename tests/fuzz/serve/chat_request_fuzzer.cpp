@@ -1,6 +1,6 @@
 // Fuzz target: untrusted /v1/chat/completions and /tokenize bodies -> validation -> the engine request. Any input
-// must give a request that keeps the validated ranges and maps onto a GenerateRequest (messages as template JSON),
-// or an error whose body is OpenAI's error JSON; never a crash.
+// must give a request that keeps the validated ranges and maps onto a GenerateRequest (messages as template JSON,
+// as each --chat-template-content-format shapes them), or an error whose body is OpenAI's error JSON; never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -59,6 +59,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       require(dump_json(generate->prompt.chat->messages).size() > 2);
     } else {
       check_error(generate.error());
+    }
+    // String content (a text-only template): every message's content is one string and the images move beside
+    // the messages, in order; a model without a vision tower refuses any image.
+    GenerateDefaults string_format;
+    string_format.content_format = ChatTemplateContentFormat::kString;
+    string_format.supports_images = size % 5 != 0;
+    ApiResult<fovea::engine::GenerateRequest> flattened =
+        build_chat_generate_request(request.value(), body, string_format, "req-y");
+    if (flattened.ok()) {
+      require(flattened->prompt.chat && flattened->prompt.chat->messages.size() == request->messages.size());
+      require(static_cast<int64_t>(flattened->prompt.image_urls.size()) == count_images(request->messages));
+      require(string_format.supports_images || flattened->prompt.image_urls.empty());
+      for (const auto& message : flattened->prompt.chat->messages) {
+        require(!message.contains("content") || message["content"].is_string());
+      }
+    } else {
+      check_error(flattened.error());
     }
   } else {
     check_error(request.error());

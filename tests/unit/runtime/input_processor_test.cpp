@@ -94,6 +94,33 @@ TEST(InputProcessor, ExpandsPlaceholdersAndComputesPositions) {
   EXPECT_LT(processed->rope_delta, 0);
 }
 
+TEST(InputProcessor, ImagesBesideTextContentFillTheirPlaceholders) {
+  // --chat-template-content-format string: the placeholders are in the message text, the images beside it; the
+  // prompt is processed exactly as the same prompt with an image part.
+  auto processor = make_processor(kVlDir, default_limits());
+  ASSERT_NE(processor, nullptr);
+  auto as_part = processor->process(chat_with_images({kImage}));
+  PromptInput beside;
+  beside.chat.emplace();
+  beside.chat->messages = ordered_json::array(
+      {{{"role", "user"}, {"content", "<|vision_start|><|image_pad|><|vision_end|>What is this?"}}});
+  beside.image_urls = {kImage};
+  auto as_text = processor->process(beside);
+  ASSERT_TRUE(as_part.ok()) << as_part.status().to_string();
+  ASSERT_TRUE(as_text.ok()) << as_text.status().to_string();
+  EXPECT_EQ(as_text->token_ids, as_part->token_ids);
+  EXPECT_EQ(as_text->mrope_positions, as_part->mrope_positions);
+  ASSERT_EQ(as_text->images.size(), 1u);
+  EXPECT_EQ(as_text->images[0].placeholder_start_idx, as_part->images[0].placeholder_start_idx);
+  EXPECT_EQ(as_text->images[0].content_hash, as_part->images[0].content_hash);
+  // Both ways at once is a client error, as is a placeholder without its image.
+  PromptInput both = chat_with_images({kImage});
+  both.image_urls = {kImage};
+  expect_client_error(processor->process(both).status(), "not both");
+  beside.image_urls.clear();
+  expect_client_error(processor->process(beside).status(), "placeholders");
+}
+
 TEST(InputProcessor, RefusesTooManyImages) {
   InputLimits limits = default_limits();
   limits.max_images_per_prompt = 1;

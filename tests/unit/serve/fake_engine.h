@@ -96,6 +96,7 @@ class FakeEngine : public engine::Engine {
   explicit FakeEngine(std::unique_ptr<text::Tokenizer> tokenizer) : tokenizer_(std::move(tokenizer)) {
     info_.architecture = "Qwen3VLForConditionalGeneration";
     info_.max_model_len = 4096;
+    info_.supports_images = true;
   }
 
   // Scripts are used in order; the last one repeats.

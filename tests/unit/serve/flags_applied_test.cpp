@@ -98,7 +98,7 @@ TEST(ChatContentFormat, ResolveKeepsAnExplicitChoice) {
       ChatTemplateContentFormat::kOpenai);
 }
 
-TEST(ChatContentFormat, StringJoinsTextPartsAndRefusesImages) {
+TEST(ChatContentFormat, StringJoinsTextPartsAndHandsImagesOverBesideTheMessages) {
   const std::string body = R"({"messages": [
       {"role": "user", "content": [{"type": "text", "text": "first"}, {"type": "text", "text": "second"}]},
       {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
@@ -113,11 +113,10 @@ TEST(ChatContentFormat, StringJoinsTextPartsAndRefusesImages) {
 
   const std::string image = R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "x"},
       {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]})";
-  auto refused = build(image, ChatTemplateContentFormat::kString);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().http_status, 400);
-  EXPECT_EQ(refused.error().param, "messages[0].content");
-  EXPECT_NE(refused.error().message.find("--chat-template-content-format"), std::string::npos);
+  auto with_image = build(image, ChatTemplateContentFormat::kString);
+  ASSERT_TRUE(with_image.ok()) << with_image.error().message;
+  EXPECT_EQ(with_image->prompt.chat->messages[0]["content"], "<|vision_start|><|image_pad|><|vision_end|>\nx");
+  EXPECT_EQ(with_image->prompt.image_urls, std::vector<std::string>{"data:image/png;base64,AAAA"});
 }
 
 TEST(ChatContentFormat, StringRendersTheQwen3TemplateAsTheJoinedText) {
