@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "engine/runtime/model_runner.h"
 #include "engine/runtime/rank_group_runner.h"
 #include "engine/runtime/rank_threads.h"
+#include "engine/runtime/step_timeout.h"
 #include "engine/sampling/generation_defaults.h"
 #include "engine/sampling/model_sampling_info.h"
 #include "io/generation_config.h"
@@ -275,6 +277,10 @@ GpuStatus to_gpu_status(const backend::GpuReading& reading) {
 // one failed step only fails its requests).
 constexpr int64_t kMaxConsecutiveStepFailures = 3;
 
+// How long the step watchdog waits, after aborting the communicators, for the ranks of a timed-out step to return
+// before it marks the engine dead without them (a device that ignores the abort).
+constexpr std::chrono::milliseconds kStepAbortGrace{5000};
+
 // What callers hand the engine thread, under one mutex.
 struct EngineInbox {
   std::mutex mutex;
@@ -285,6 +291,7 @@ struct EngineInbox {
   bool stop = false;  // the thread exits at its next wake-up, aborting what is left
   EngineStats stats;  // snapshot after each step
   int64_t num_queued = 0;  // accepted but not yet added to the scheduler
+  bool ranks_stuck = false;  // the step watchdog gave up on a rank: dead even while the engine thread is blocked
 
   void abort(const std::string& request_id) {
     {
@@ -367,6 +374,12 @@ base::Status EngineImpl::init(const EngineConfig& config) {
     FOVEA_ASSIGN_OR_RETURN(io::TensorParallelLayout layout,
                            io::TensorParallelLayout::create(model_config, num_ranks, config.shard_vision_weights));
     rank_text.num_key_value_heads = layout.num_kv_heads_per_rank();
+  }
+  std::optional<std::chrono::milliseconds> step_limit;
+  if (num_ranks > 1) {
+    FOVEA_ASSIGN_OR_RETURN(step_limit,
+                           step_timeout(config.step_timeout_s, std::getenv("FOVEA_ENGINE_ITERATION_TIMEOUT_S"),
+                                        std::getenv("VLLM_ENGINE_ITERATION_TIMEOUT_S")));
   }
 
   const std::string device = resolve_device(config.device);
@@ -488,7 +501,22 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   } else {
     std::vector<backend::Communicator*> comm_ptrs;
     for (const std::unique_ptr<backend::Communicator>& comm : communicators_) comm_ptrs.push_back(comm.get());
-    step_runner = std::make_unique<RankGroupRunner>(std::move(threads), std::move(runners), std::move(comm_ptrs));
+    // Set after loading: a load may take minutes and has no limit.
+    if (step_limit) {
+      StepWatchdog watchdog;
+      watchdog.limit = *step_limit;
+      watchdog.grace = kStepAbortGrace;
+      watchdog.on_stuck = [inbox = inbox_](const std::string&) {
+        std::lock_guard lock(inbox->mutex);
+        inbox->ranks_stuck = true;
+        inbox->stats.engine_dead = true;
+      };
+      threads->set_step_watchdog(std::move(watchdog));
+      FOVEA_LOG_INFO("engine step watchdog: a step longer than {:.1f} s fails and stops the engine",
+                     std::chrono::duration<double>(*step_limit).count());
+    }
+    step_runner = std::make_unique<RankGroupRunner>(std::move(threads), std::move(runners), std::move(comm_ptrs),
+                                                    config.rank_step_hook);
   }
   loop_ = std::make_unique<EngineLoop>(scheduler_config, std::move(step_runner), input_->tokenizer());
 
@@ -648,13 +676,14 @@ void EngineImpl::run_thread() {
     for (AcceptedRequest& accepted : new_requests) loop_->add(std::move(accepted));
     for (const std::string& request_id : aborts) loop_->abort(request_id);
     if (loop_->has_work()) {
-      base::Status status = loop_->step();
-      if (!status.ok()) FOVEA_LOG_ERROR("engine step: {}", status.to_string());
+      // EngineLoop::step logs its own failures (once per failed step).
+      const base::Status status = loop_->step();
       num_consecutive_step_failures_ = status.ok() ? 0 : num_consecutive_step_failures_ + 1;
     }
     std::lock_guard lock(inbox_->mutex);
     inbox_->stats = loop_->stats();
-    inbox_->stats.engine_dead = num_consecutive_step_failures_ >= kMaxConsecutiveStepFailures || loop_->runner_failed();
+    inbox_->stats.engine_dead = num_consecutive_step_failures_ >= kMaxConsecutiveStepFailures ||
+                                loop_->runner_failed() || inbox_->ranks_stuck;
     inbox_->num_queued -= static_cast<int64_t>(new_requests.size());
   }
   loop_->abort_all();

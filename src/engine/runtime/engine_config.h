@@ -1,6 +1,6 @@
 // EngineConfig: what the engine needs to start, filled by `fovea serve` / `fovea run` from their flags: the model
 // folder, device, dtypes and weight source, KV cache sizing (and the rule that sizes it) and scheduler limits, the
-// chat template and sampling defaults, media access rules. Must not contain flag parsing.
+// chat template and sampling defaults, media access rules, the step watchdog's limit. Must not contain flag parsing.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,15 @@
 #include "engine/sampling/generation_defaults.h"
 #include "io/model_config.h"
 
+namespace fovea::backend {
+class Communicator;
+}  // namespace fovea::backend
+
 namespace fovea::engine {
+
+// Tests only: runs on each tensor-parallel rank's thread before its part of every step, with its communicator (a
+// test makes a rank hang there until the communicator is aborted).
+using RankStepHook = std::function<void(int rank_idx, backend::Communicator& communicator)>;
 
 struct MediaAccess {
   std::string allowed_local_media_path;            // empty: file:// refused
@@ -86,6 +94,12 @@ struct EngineConfig {
   std::string quantization;                 // --quantization, checked against the checkpoint
   MediaAccess media;
   int num_threads = 0;  // CPU threads; 0: all cores
+  // The engine step watchdog (tensor parallel only, docs/ENGINE.md): a step whose ranks have not all returned after
+  // this many seconds fails, every communicator is aborted and the engine is dead (vLLM's
+  // VLLM_ENGINE_ITERATION_TIMEOUT_S). Unset: FOVEA_ENGINE_ITERATION_TIMEOUT_S, else VLLM_ENGINE_ITERATION_TIMEOUT_S,
+  // else 60; zero or negative: off.
+  std::optional<double> step_timeout_s;
+  RankStepHook rank_step_hook;  // tests only; empty in a server
 };
 
 }  // namespace fovea::engine

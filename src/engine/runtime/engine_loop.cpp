@@ -245,9 +245,13 @@ base::Status EngineLoop::step() {
     for (const ScheduledSequence& scheduled : output.scheduled) {
       if (scheduled.samples) placeholders.push_back({scheduled.seq_id, 0});
     }
-    for (const ScheduledSequence& scheduled : output.scheduled) {
-      fail_request(scheduled.request->request_id, "the engine failed while running this request; try again");
-    }
+    // A runner that cannot run again (a tensor-parallel rank failed, or the step watchdog timed a step out) leaves
+    // the engine dead: "try again" would not help.
+    const char* message = runner_->failed_permanently()
+                              ? "the engine stopped while running this request (a tensor-parallel step failed or "
+                                "timed out; see the server log) and serves no more requests; restart the server"
+                              : "the engine failed while running this request; try again";
+    for (const ScheduledSequence& scheduled : output.scheduled) fail_request(scheduled.request->request_id, message);
     scheduler_.update(output, placeholders);
     return result.status();
   }

@@ -2,14 +2,19 @@
 // Must not contain scheduling or model code.
 #include "engine/runtime/rank_group_runner.h"
 
+#include <fmt/format.h>
+
 #include "base/check.h"
 
 namespace fovea::engine {
 
 RankGroupRunner::RankGroupRunner(std::unique_ptr<RankThreads> threads,
                                  std::vector<std::unique_ptr<ModelRunner>> runners,
-                                 std::vector<backend::Communicator*> communicators)
-    : threads_(std::move(threads)), runners_(std::move(runners)), communicators_(std::move(communicators)) {
+                                 std::vector<backend::Communicator*> communicators, RankStepHook step_hook)
+    : threads_(std::move(threads)),
+      runners_(std::move(runners)),
+      communicators_(std::move(communicators)),
+      step_hook_(std::move(step_hook)) {
   FOVEA_CHECK(threads_ != nullptr && threads_->num_ranks() == static_cast<int>(runners_.size()) &&
                   communicators_.size() == runners_.size(),
               "RankGroupRunner: {} runners, {} communicators", runners_.size(), communicators_.size());
@@ -38,12 +43,17 @@ base::Result<RunnerOutput> RankGroupRunner::execute(const SchedulerOutput& outpu
                             "server");
   }
   RunnerOutput rank0_output;
-  base::Status status = threads_->run([&](int rank_idx) -> base::Status {
-    base::Result<RunnerOutput> result = runners_[static_cast<size_t>(rank_idx)]->execute(output);
-    if (!result.ok()) return result.status();
-    if (rank_idx == 0) rank0_output = std::move(*result);
-    return base::Status();
-  });
+  const std::string label = fmt::format("engine step {} ({} sequences, {} tokens)", ++num_steps_,
+                                        output.scheduled.size(), output.num_scheduled_tokens);
+  base::Status status = threads_->run(
+      [&](int rank_idx) -> base::Status {
+        if (step_hook_) step_hook_(rank_idx, *communicators_[static_cast<size_t>(rank_idx)]);
+        base::Result<RunnerOutput> result = runners_[static_cast<size_t>(rank_idx)]->execute(output);
+        if (!result.ok()) return result.status();
+        if (rank_idx == 0) rank0_output = std::move(*result);
+        return base::Status();
+      },
+      label);
   if (!status.ok()) {
     failed_ = true;
     return status;
