@@ -10,6 +10,7 @@
 #include "backend/cpu/quant_simd.h"
 #include "op_test_util.h"
 #include "quant/linear_loader.h"
+#include "random_quant_linear.h"
 #include "tensor/float_convert.h"
 
 namespace fovea::backend::testing {
@@ -32,36 +33,8 @@ struct QuantCase {
 class QuantLinearTest : public OpsTest {
  protected:
   quant::RepackedLinear random_linear(const QuantCase& c) {
-    quant::RepackedLinear linear;
-    linear.format = c.format;
-    linear.out_features = c.out;
-    linear.in_features = c.in;
-    linear.group_size = c.group_size > 0 ? c.group_size : c.in;
-    linear.scale_block_rows = c.block_rows;
-    linear.dequant_dtype = c.dequant_dtype;
-    std::uniform_int_distribution<int> byte(0, 255);
-    linear.code_row_bytes = linear.packed_row_bytes();
-    linear.codes.resize(static_cast<size_t>(c.out * linear.code_row_bytes));
-    for (uint8_t& value : linear.codes) {
-      value = static_cast<uint8_t>(byte(rng_));
-      if (c.format == WeightFormat::kFp8 && (value & 0x7f) == 0x7f) value = 0x38;  // no NaN weights
-    }
-    const int64_t scale_rows = (c.out + c.block_rows - 1) / c.block_rows;
-    std::uniform_real_distribution<float> scale(0.002f, 0.03f);
-    linear.scales.resize(static_cast<size_t>(scale_rows * linear.num_groups()));
-    for (float& value : linear.scales) value = scale(rng_);
-    if (c.zeros) {
-      const int limit = c.format == WeightFormat::kInt4 ? 15 : 255;
-      std::uniform_int_distribution<int> zero(0, limit);
-      linear.zeros.resize(static_cast<size_t>(c.out * linear.num_groups()));
-      for (uint8_t& value : linear.zeros) value = static_cast<uint8_t>(zero(rng_));
-    }
-    if (c.act_order) {
-      linear.column_order.resize(static_cast<size_t>(c.in));
-      std::iota(linear.column_order.begin(), linear.column_order.end(), 0);
-      std::shuffle(linear.column_order.begin(), linear.column_order.end(), rng_);
-    }
-    return linear;
+    return random_quant_linear(
+        {c.format, c.in, c.out, c.group_size, c.block_rows, c.zeros, c.act_order, c.dequant_dtype}, rng_);
   }
 
   void run(const QuantCase& c, DType x_dtype, bool with_bias) {
