@@ -14,16 +14,7 @@ bin_dir=$(mktemp -d)
 trap 'rm -rf "$bin_dir"' EXIT
 tar -xJf "$bundle/bins.tar.xz" -C "$bin_dir" || { echo "FAIL setup: cannot unpack $bundle/bins.tar.xz"; exit 2; }
 
-# NCCL is opened at run time (libnccl.so.2): the CUDA toolkit's, the system's, or the one PyTorch ships.
-nccl_dirs=""
-for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu; do
-  [[ -e "$dir/libnccl.so.2" ]] && nccl_dirs+="$dir:"
-done
-torch_nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)
-[[ -n "$torch_nccl" && -e "$torch_nccl/libnccl.so.2" ]] && nccl_dirs+="$torch_nccl:"
-export LD_LIBRARY_PATH=$bin_dir/lib:${nccl_dirs}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
-export NCCL_NVLS_ENABLE=0  # NVLink multicast can take a shared host's GPUs out of service
-export NCCL_DEBUG=${NCCL_DEBUG:-WARN}
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/gpu/nccl-env.sh"
 export FOVEA_CUSTOM_ALL_REDUCE=1  # the peer kernel is opt-in until it has run on GPUs
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -2
 nvidia-smi topo -m 2>/dev/null | head -3

@@ -42,17 +42,7 @@ for binary in "$fovea" "$comm_test"; do
   [[ -x "$binary" ]] || { say "FAIL setup: no $(basename "$binary") in $bin_dir; pack it with tools/gpu/pack-bins.sh"; exit 2; }
 done
 
-# NCCL is opened at run time (libnccl.so.2): the CUDA toolkit's, the system's, or the one PyTorch ships.
-nccl_dirs=""
-for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu; do
-  [[ -e "$dir/libnccl.so.2" ]] && nccl_dirs+="$dir:"
-done
-torch_nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)
-[[ -n "$torch_nccl" && -e "$torch_nccl/libnccl.so.2" ]] && nccl_dirs+="$torch_nccl:"
-export LD_LIBRARY_PATH=$bin_dir/lib:${nccl_dirs}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
-# NVLink multicast can take a shared host's GPUs out of service: off, whatever the image says.
-export NCCL_NVLS_ENABLE=0
-export NCCL_DEBUG=${NCCL_DEBUG:-WARN}
+source "$(dirname "${BASH_SOURCE[0]}")/nccl-env.sh"
 
 for binary in "$fovea" "$comm_test"; do
   if ldd "$binary" | grep -q "not found"; then
