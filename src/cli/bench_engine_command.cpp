@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -180,7 +181,7 @@ class BenchEngineCommand : public Command {
       FOVEA_RETURN_IF_ERROR(run_size(static_cast<int>(tp), act, kv_dtype, all_results, greedy_runs));
     }
     if (options_.tps.size() > 1) bench_engine::print_tp_comparison(options_, device_, all_results);
-    if (greedy_runs.size() > 1) return bench_engine::print_greedy_agreement(options_, greedy_runs);
+    if (greedy_runs.size() > 1) return bench_engine::print_greedy_agreement(options_, greedy_runs, noise_floor_);
     return base::Status();
   }
 
@@ -192,10 +193,13 @@ class BenchEngineCommand : public Command {
     FOVEA_RETURN_IF_ERROR(bench_engine::make_ranks(o, tp, ranks, device_));
     backend::Backend& backend0 = *ranks.backends[0];
 
-    const int64_t max_batch = o.batches.empty() ? 1 : *std::max_element(o.batches.begin(), o.batches.end());
+    // The greedy check's noise-floor run decodes its sequence beside a second one (bench_engine_greedy.h).
+    const int64_t greedy_seqs = o.greedy_steps > 0 ? bench_engine::kNoiseFloorSeqs : 1;
+    const int64_t max_batch =
+        std::max(o.batches.empty() ? 1 : *std::max_element(o.batches.begin(), o.batches.end()), greedy_seqs);
     const int64_t max_prefill =
         std::max(o.prefills.empty() ? 1 : *std::max_element(o.prefills.begin(), o.prefills.end()),
-                 o.greedy_steps > 0 ? o.greedy_prompt_len : 1);
+                 o.greedy_steps > 0 ? greedy_seqs * o.greedy_prompt_len : 1);
     const int64_t decode_len =
         std::max(o.context_len + o.warmup + o.decode_steps, o.greedy_prompt_len + o.greedy_steps + 1);
     const int64_t decode_blocks = (decode_len + o.block_size - 1) / o.block_size;
@@ -227,7 +231,7 @@ class BenchEngineCommand : public Command {
     const double load_s = seconds_since(load_start);
     model::Model& model0 = *ranks.models[0];
     const io::ModelConfig& config = model0.config();
-    const int64_t num_blocks = std::max(o.batches.empty() ? decode_blocks : max_batch * decode_blocks, prefill_blocks);
+    const int64_t num_blocks = std::max(max_batch * decode_blocks, prefill_blocks);
     for (const auto& rank_model : ranks.models) {
       FOVEA_ASSIGN_OR_RETURN(model::KvCache cache, rank_model->allocate_kv_cache(num_blocks, o.block_size, kv_dtype));
       ranks.caches.push_back(std::move(cache));
@@ -281,12 +285,20 @@ class BenchEngineCommand : public Command {
 
     if (o.greedy_steps > 0) {
       const GreedyRun* forced = greedy_runs.empty() ? nullptr : &greedy_runs.front();
-      FOVEA_ASSIGN_OR_RETURN(GreedyRun run,
-                             bench_engine::run_greedy(o, ranks, tp, forced, decode_blocks, timing.mrope, timing.vocab));
+      FOVEA_ASSIGN_OR_RETURN(
+          GreedyRun run, bench_engine::run_greedy(o, ranks, tp, forced, 1, decode_blocks, timing.mrope, timing.vocab));
       std::printf("  greedy: %zu tokens from a %lld-token prompt%s\n", run.tokens.size(),
                   static_cast<long long>(o.greedy_prompt_len),
                   forced != nullptr ? " (fed the first size's tokens)" : "");
       greedy_runs.push_back(std::move(run));
+      if (forced == nullptr) {
+        FOVEA_ASSIGN_OR_RETURN(GreedyRun beside, bench_engine::run_greedy(o, ranks, tp, &greedy_runs.front(),
+                                                                          bench_engine::kNoiseFloorSeqs, decode_blocks,
+                                                                          timing.mrope, timing.vocab));
+        std::printf("  greedy: the same %zu tokens again beside a second sequence (the noise floor)\n",
+                    beside.tokens.size());
+        noise_floor_ = std::move(beside);
+      }
     }
 
     std::vector<Measurement> results;
@@ -316,6 +328,7 @@ class BenchEngineCommand : public Command {
 
   BenchEngineOptions options_;
   bench_engine::DeviceDescription device_;  // set by make_ranks; the last size's in the tp comparison
+  std::optional<GreedyRun> noise_floor_;    // the first size's greedy run again, beside a second sequence
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "base/status.h"
@@ -16,21 +17,30 @@ namespace fovea::cli::bench_engine {
 // top-1 minus top-2 logit there.
 struct GreedyRun {
   int tp = 1;
+  int64_t num_seqs = 1;  // sequences in each step; the compared one is the first
   std::vector<int32_t> tokens;
   std::vector<float> margins;
   std::vector<std::vector<float>> logits;  // [steps][vocab]: each step's row, to compare sizes logit by logit
 };
 
+// Sequences in the noise-floor run: the first size's sequence again beside one other. A bf16 model's logits move
+// when only the batch around a sequence changes (other kernel shapes, other rounding); that run shows how much,
+// so a tensor-parallel size's differences can be read against what the same size does to itself.
+inline constexpr int64_t kNoiseFloorSeqs = 2;
+
 // Greedy decoding from one seeded prompt: the first size generates; `forced` (the first size's run) makes a later
-// size read the first size's tokens, so every step is compared on the same context.
+// size read the first size's tokens, so every step is compared on the same context. With `num_seqs` > 1 the other
+// sequences (their own seeded prompts, then the same tokens) share every step; only the first is recorded.
 base::Result<GreedyRun> run_greedy(const BenchEngineOptions& options, RankSet& ranks, int tp, const GreedyRun* forced,
-                                   int64_t blocks_per_seq, bool mrope, int64_t vocab);
+                                   int64_t num_seqs, int64_t blocks_per_seq, bool mrope, int64_t vocab);
 
 // Later sizes against the first: a step agrees when it picks the first size's token; a disagreement where the
 // first size's top-1 margin is below kTieMargin (issue 12's rule) is a near-tie, counted apart. Each miss is shown
 // with that margin in units of the top logit's bf16 spacing (a bf16 model's logits are bf16 values), the other
 // size's margin between the same two tokens, and the step's RMS logit difference over the vocabulary. Fails when
-// a size disagrees at a step that is not a near-tie.
-base::Status print_greedy_agreement(const BenchEngineOptions& options, const std::vector<GreedyRun>& runs);
+// a size disagrees at a step that is not a near-tie. The noise floor (the first size beside a second sequence), when
+// given, is shown as one more row of the same table and never fails the check.
+base::Status print_greedy_agreement(const BenchEngineOptions& options, const std::vector<GreedyRun>& runs,
+                                    const std::optional<GreedyRun>& noise_floor);
 
 }  // namespace fovea::cli::bench_engine

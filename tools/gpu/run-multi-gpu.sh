@@ -9,7 +9,9 @@
 #      tokens) and prefill (512/2048) throughput at both sizes with the all-reduces' share of a decode step;
 #   3. the same greedy check with float32 activations (logits no longer rounded to bf16, so a real split error cannot
 #      hide among bf16 near-ties);
-#   4. `fovea plan --tensor-parallel-size 2` per-GPU weight bytes beside each rank's Model::weight_bytes().
+#   4. `fovea plan --tensor-parallel-size 2` per-GPU weight bytes beside each rank's Model::weight_bytes();
+#   5. the greedy check in bf16 on every golden checkpoint TP=2 can shard (tiny models with real margins);
+#   6. `fovea serve -tp 2` against `fovea serve` on GPU 0, and the communicators alone (collectives, abort).
 # Prints PASS/FAIL lines and one table. Usage: tools/gpu/run-multi-gpu.sh [BIN_DIR] [--quick]
 #   BIN_DIR holds the binaries, or bins.tar.xz from tools/gpu/pack-bins.sh (default gpu-bundle-tp-engine).
 # Exit status: 0 when every check passed, 1 when one failed, 2 when the binaries cannot run. The output also goes to
@@ -99,6 +101,19 @@ for shape in 32b 8b; do
     --tensor-parallel-size 1,2 --dtype float32 --greedy-steps "$steps" --greedy-prompt-len 32 --batch-sizes "" \
     --prefill-lens "" --copy-mib 0 --gemm-size 0 --label "qwen3-vl-$shape f32"
   run "plan-$shape" 30 "$fovea" plan "$config" --gpu h100 --tensor-parallel-size 2 --json
+done
+
+# Issue 12's rule on the GPUs: the golden checkpoints in bf16, TP=2 against TP=1 over the same greedy steps (the
+# dummies' bf16 logits sit within a rounding step of each other; these have real margins). Checkpoints whose TP=2
+# shards would cut a quantization unit are refused at load, as vLLM refuses them (tensor_parallel_golden_test lists
+# them on CPU ranks): fp8-block, ct-w4a16-sym, ct-fp8-block, gptq-int4-desc-act.
+for dir in "$repo"/tests/golden/model/data/checkpoints/* "$repo"/tests/golden/quant/data/checkpoints/*; do
+  case "$(basename "$dir")" in
+    fp8-block|ct-w4a16-sym|ct-fp8-block|gptq-int4-desc-act) continue ;;
+  esac
+  run "golden-$(basename "$dir")" 60 "$fovea" bench-engine --model "$dir" --device cuda --tensor-parallel-size 1,2 \
+    --dtype bfloat16 --greedy-steps "$steps" --greedy-prompt-len 16 --batch-sizes "" --prefill-lens "" --copy-mib 0 \
+    --gemm-size 0 --label "$(basename "$dir") bf16"
 done
 
 # `fovea serve -tp 2` on the GPUs (the engine's rank threads, NCCL and CUDA graphs while serving): the tiny Qwen3-VL
@@ -205,6 +220,12 @@ for rank, (want, have) in enumerate(zip(planned, loaded)):
     print(f"  weights rank {rank}: fovea plan {want} bytes, Model::weight_bytes() {have} bytes, "
           f"difference {have - want:+d} ({(have - want) / want * 100:+.3f}%)")
 EOF
+done
+say "-- golden checkpoints, bf16: greedy agreement of tp=2 with tp=1 (and tp=1 beside a second sequence)"
+for out in "$out_dir"/golden-*.out; do
+  [[ -f "$out" ]] || continue
+  name=$(basename "$out" .out)
+  grep -E "^  tp=[0-9]+ " "$out" | sed "s/^/  ${name#golden-}: /" | tee -a "$log.table"
 done
 cat "$log.table" >>"$log" 2>/dev/null
 rm -f "$log.table"

@@ -1,0 +1,51 @@
+"""`fovea bench-engine`'s greedy agreement check on the tiny Qwen3-VL checkpoint with CPU ranks (tensor parallel 1
+and 2 in one process): the table has the noise-floor row (tp=1 beside a second sequence) and the tp=2 row, the
+verdict lines and the exit status follow the rows, in bf16 and f32. The same check runs on GPUs in
+tools/gpu/run-multi-gpu.sh; here it runs where CI can (a few hundred milliseconds).
+"""
+import re
+import subprocess
+
+import pytest
+
+from conftest import MODEL_DIR, fovea_binary
+
+ROW = re.compile(r"^\s+(tp=\d+(?: \+\d+ seq)?)\s+(\d+)/(\d+)\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)$")
+STEPS = 12
+
+
+def bench_engine(dtype, **overrides):
+    flags = {"--model": str(MODEL_DIR), "--device": "cpu", "--tensor-parallel-size": "1,2",
+             "--greedy-steps": str(STEPS), "--greedy-prompt-len": "8", "--batch-sizes": "", "--prefill-lens": "",
+             "--copy-mib": "0", "--gemm-size": "0", "--dtype": dtype}
+    flags.update({"--" + name.replace("_", "-"): value for name, value in overrides.items()})
+    command = [fovea_binary(), "bench-engine"] + [part for flag in flags.items() for part in flag]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def agreement_rows(stdout):
+    table = stdout[stdout.index("greedy agreement with tp=1"):]
+    return {match.group(1): [int(match.group(n)) for n in (2, 3, 4, 5)] + [float(match.group(6))]
+            for match in map(ROW.match, table.splitlines()) if match}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
+def test_greedy_agreement_has_noise_floor_and_tp2_rows(dtype):
+    run = bench_engine(dtype)
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = agreement_rows(run.stdout)
+    assert set(rows) == {"tp=1 +1 seq", "tp=2"}, run.stdout
+    for name, (agree, steps, ties, misses, rms) in rows.items():
+        # The tiny checkpoint's margins are far above bf16 rounding: both runs pick every token of tp=1.
+        assert (agree, steps, ties, misses) == (STEPS + 1, STEPS + 1, 0, 0), f"{name}: {run.stdout}"
+        assert rms < 2e-2, f"{name}: {run.stdout}"
+    assert f"NOISE tp=1 {dtype}" in run.stdout
+    assert f"GREEDY tp=2 {dtype} PASS" in run.stdout
+    assert "GREEDY tp=1" not in run.stdout  # the noise floor is shown, never judged
+
+
+def test_greedy_noise_floor_keeps_the_batch_room():
+    # Decode batch sizes below the noise floor's two sequences must still leave it a cache and a batch.
+    run = bench_engine("bfloat16", batch_sizes="1", decode_steps="2", warmup="0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert set(agreement_rows(run.stdout)) == {"tp=1 +1 seq", "tp=2"}, run.stdout
