@@ -82,7 +82,8 @@ Status check_all_gather_last_dim(const Communicator& comm, const Stream& stream,
   return Status();
 }
 
-base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(std::span<Backend* const> backends) {
+base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(
+    std::span<Backend* const> backends, [[maybe_unused]] SmallAllReduce small_all_reduce) {
   if (backends.empty()) return base::invalid_argument("create_communicators: pass at least one backend");
   std::vector<std::unique_ptr<Communicator>> communicators;
   if (backends.size() == 1) {
@@ -108,7 +109,7 @@ base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(st
     }
   }
 #if defined(FOVEA_HAS_CUDA)
-  return cuda::create_nccl_communicators(backends);
+  return cuda::create_nccl_communicators(backends, small_all_reduce);
 #else
   return base::unsupported(
       "--tensor-parallel-size {} needs NCCL on CUDA GPUs, and this build has no CUDA; rebuild with -DFOVEA_CUDA=ON",

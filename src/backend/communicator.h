@@ -59,11 +59,19 @@ base::Status check_all_reduce(const Communicator& comm, const Stream& stream, co
 base::Status check_all_gather_last_dim(const Communicator& comm, const Stream& stream, const Tensor& input,
                                        const Tensor& staging, const Tensor& output);
 
+// Which path small all-reduces take between CUDA GPUs (the other worlds have one path and ignore it).
+// kPeerWherePossible, the default: a one-shot peer-to-peer kernel (cuda/peer_all_reduce.h, vLLM's custom
+// all-reduce) where every pair of cards reaches each other's memory, unless FOVEA_CUSTOM_ALL_REDUCE=0; NCCL otherwise.
+// kNcclOnly: NCCL for every size (--disable-custom-all-reduce).
+enum class SmallAllReduce { kPeerWherePossible, kNcclOnly };
+
 // One communicator per backend (rank r drives backends[r]), for a world of backends.size() ranks in this process.
 // One backend: a SingleRankCommunicator (any device, no NCCL). Several CPU backends: ThreadCommunicators (ranks are
 // threads sharing host memory; tests). Several: CUDA backends on distinct cards joined by
-// NCCL (opened at run time; NCCL_NVLS_ENABLE is set to 0 unless the environment already sets it). Call it from one
-// thread before the rank threads start; each communicator is then used by its own rank's thread only.
-base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(std::span<Backend* const> backends);
+// NCCL (opened at run time; NCCL_NVLS_ENABLE is set to 0 unless the environment already sets it), small all-reduces
+// as `small_all_reduce` says. Call it from one thread before the rank threads start; each communicator is then used
+// by its own rank's thread only.
+base::Result<std::vector<std::unique_ptr<Communicator>>> create_communicators(
+    std::span<Backend* const> backends, SmallAllReduce small_all_reduce = SmallAllReduce::kPeerWherePossible);
 
 }  // namespace fovea::backend

@@ -59,6 +59,8 @@ class PlanCommand : public Command {
     app.add_option("--mm-encoder-tp-mode", encoder_tp_mode_, "weights (vision tower sharded) or data (replicated)");
     app.add_option("--quantization,-q", quantization_, "must agree with the checkpoint; fp8 quantizes at load time");
     app.add_flag("--enforce-eager", options_.enforce_eager, "no CUDA graphs");
+    app.add_flag("--disable-custom-all-reduce", options_.disable_custom_all_reduce,
+                 "NCCL for every all-reduce: no peer-to-peer all-reduce buffers at tp > 1");
     app.add_flag("--json", json_, "print one JSON object instead of the table");
   }
 

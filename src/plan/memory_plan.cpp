@@ -224,7 +224,8 @@ base::Result<MemoryPlan> compute_memory_plan(const PlanInputs& inputs, const Wei
   }
   gpu_plan.workspace_bytes =
       std::max(gpu_plan.decoder.total(), gpu_plan.vision.transient) + gpu_plan.vision.encoder_output;
-  gpu_plan.overhead = runtime_overhead(inputs.gpu, tp, plan.max_num_seqs, options.enforce_eager);
+  gpu_plan.overhead =
+      runtime_overhead(inputs.gpu, tp, plan.max_num_seqs, options.enforce_eager, options.disable_custom_all_reduce);
 
   // Budget and KV cache: plan_kv_cache with the reading the server would take at start-up, once everything but the
   // KV cache and the CUDA graphs (captured after it) is allocated.

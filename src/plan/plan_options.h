@@ -37,6 +37,7 @@ struct PlanOptions {
   EncoderTpMode mm_encoder_tp_mode = EncoderTpMode::kWeights;  // --mm-encoder-tp-mode
   std::optional<std::string> quantization;                     // --quantization; must agree with the checkpoint
   bool enforce_eager = false;                                  // --enforce-eager: no CUDA graphs
+  bool disable_custom_all_reduce = false;          // --disable-custom-all-reduce: no peer-to-peer all-reduce buffers
   std::optional<uint64_t> kv_cache_memory_bytes;   // --kv-cache-memory-bytes: KV cache size instead of the fraction
   std::optional<int64_t> num_gpu_blocks_override;  // --num-gpu-blocks-override: KV blocks instead of the fraction
   int64_t block_size_tokens = kDefaultKvBlockSizeTokens;

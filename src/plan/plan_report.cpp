@@ -56,6 +56,7 @@ ordered_json gpu_json(const GpuMemoryPlan& gpu) {
   ordered_json overhead = {{"cuda_context_bytes", gpu.overhead.cuda_context},
                            {"cublas_bytes", gpu.overhead.cublas},
                            {"nccl_bytes", gpu.overhead.nccl},
+                           {"peer_all_reduce_bytes", gpu.overhead.peer_all_reduce},
                            {"cuda_graphs_bytes", gpu.overhead.cuda_graphs},
                            {"num_cuda_graphs", gpu.overhead.num_cuda_graphs}};
   return {{"gpu_idx", gpu.gpu_idx},
@@ -211,6 +212,9 @@ std::string plan_to_table(const MemoryPlan& plan) {
   add_row("  CUDA context", [](const GpuMemoryPlan& gpu) { return gpu.overhead.cuda_context; });
   add_row("  cuBLAS / cuBLASLt", [](const GpuMemoryPlan& gpu) { return gpu.overhead.cublas; });
   if (plan.tensor_parallel_size > 1) add_row("  NCCL", [](const GpuMemoryPlan& gpu) { return gpu.overhead.nccl; });
+  if (plan.per_gpu.front().overhead.peer_all_reduce > 0) {
+    add_row("  peer all-reduce", [](const GpuMemoryPlan& gpu) { return gpu.overhead.peer_all_reduce; });
+  }
   add_row(fmt::format("  CUDA graphs ({} batch sizes)", plan.per_gpu.front().overhead.num_cuda_graphs),
           [](const GpuMemoryPlan& gpu) { return gpu.overhead.cuda_graphs; });
   add_row("KV cache", [](const GpuMemoryPlan& gpu) { return gpu.kv_cache.num_bytes; });

@@ -167,6 +167,7 @@ base::Result<engine::EngineConfig> engine_config_from_serve_config(const ServeCo
   out.device = config.device_spec();
   out.tensor_parallel_size = config.tensor_parallel_size;
   out.shard_vision_weights = config.mm_encoder_tp_mode != MmEncoderTpMode::kData;
+  out.disable_custom_all_reduce = config.disable_custom_all_reduce;
   out.dtype = model_dtype_name(config.dtype);
   out.kv_cache_dtype = kv_cache_dtype_name(config.kv_cache_dtype);
   out.load_format = load_format_name(config.load_format);

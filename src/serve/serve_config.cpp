@@ -368,6 +368,7 @@ nlohmann::ordered_json serve_config_to_json(const ServeConfig& config) {
   out["num-gpu-blocks-override"] = optional_json(config.num_gpu_blocks_override);
   out["kv-cache-dtype"] = kv_cache_dtype_name(config.kv_cache_dtype);
   out["tensor-parallel-size"] = config.tensor_parallel_size;
+  out["disable-custom-all-reduce"] = config.disable_custom_all_reduce;
   out["block-size"] = config.block_size;
   out["enable-prefix-caching"] = config.enable_prefix_caching;
   out["enforce-eager"] = config.enforce_eager;

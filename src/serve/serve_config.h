@@ -74,6 +74,8 @@ struct ServeConfig {
   std::optional<int64_t> num_gpu_blocks_override;  // testing and profiling
   KvCacheDtype kv_cache_dtype = KvCacheDtype::kAuto;
   int32_t tensor_parallel_size = 1;
+  // Every all-reduce between GPUs through NCCL, none through the peer-to-peer kernel (--disable-custom-all-reduce).
+  bool disable_custom_all_reduce = false;
   int32_t block_size = 16;
   bool enable_prefix_caching = true;
   bool enforce_eager = false;  // decode steps op by op, no CUDA graphs (vLLM's --enforce-eager)

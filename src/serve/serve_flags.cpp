@@ -469,6 +469,11 @@ base::Status set_enable_prefix_caching(ServeConfig& c, const FlagValue& v, Notes
   return base::Status::ok_status();
 }
 
+base::Status set_disable_custom_all_reduce(ServeConfig& c, const FlagValue& v, Notes&) {
+  c.disable_custom_all_reduce = v.switch_on;
+  return base::Status::ok_status();
+}
+
 base::Status set_enforce_eager(ServeConfig& c, const FlagValue& v, Notes&) {
   c.enforce_eager = v.switch_on;
   return base::Status::ok_status();
@@ -657,6 +662,8 @@ const std::vector<FlagSpec> kFlags = {
     {"kv-cache-dtype", "", FlagArity::kValue, "auto|float16|bfloat16|fp8|fp8_e4m3|fp8_e5m2", "KV cache element type",
      set_kv_cache_dtype},
     {"tensor-parallel-size", "tp", FlagArity::kValue, "INT", "GPUs to split the model over", set_tensor_parallel_size},
+    {"disable-custom-all-reduce", "", FlagArity::kSwitch, "",
+     "every all-reduce between GPUs through NCCL (default: small ones peer-to-peer)", set_disable_custom_all_reduce},
     {"dtype", "", FlagArity::kValue, "auto|half|float16|bfloat16|float|float32", "weight and activation type",
      set_dtype},
     {"quantization", "q", FlagArity::kValue, "METHOD", "weight format; default: from the checkpoint", set_quantization},

@@ -74,6 +74,7 @@ plan::PlanOptions plan_options_from_serve_config(const ServeConfig& config) {
       config.mm_encoder_tp_mode == MmEncoderTpMode::kData ? plan::EncoderTpMode::kData : plan::EncoderTpMode::kWeights;
   if (config.quantization != QuantizationMethod::kAuto) options.quantization = quantization_name(config.quantization);
   options.enforce_eager = config.enforce_eager;
+  options.disable_custom_all_reduce = config.disable_custom_all_reduce;
   options.block_size_tokens = config.block_size;
   if (config.kv_cache_memory_bytes)
     options.kv_cache_memory_bytes = static_cast<uint64_t>(*config.kv_cache_memory_bytes);

@@ -5,6 +5,8 @@
 // replayed with new inputs; then prints the time per call against NCCL ("BENCH" lines: [1 | 64 | 256, 5120] bf16 and
 // f32, eager back-to-back calls and calls replayed from a graph of 32).
 // Usage: peer_all_reduce_test [--ranks N]. Prints SKIP and exits 0 with fewer than two GPUs or without peer access.
+#include "backend/cuda/peer_all_reduce.h"
+
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include "backend/communicator.h"
 #include "backend/cuda/cuda_factory.h"
 #include "backend/cuda/nccl_communicator.h"
+#include "plan/runtime_overhead.h"
 #include "tensor/float_convert.h"
 
 namespace fovea::backend {
@@ -42,6 +45,15 @@ constexpr size_t kBufferBytes = size_t{96} << 20;  // per rank: every phase's te
 constexpr int kStressCalls = 1000;
 constexpr int kGraphReplays = 5;
 constexpr auto kWatchdog = std::chrono::seconds(50);  // a deadlock ends the run instead of the device call
+
+// `fovea plan` counts the peer all-reduce's memory and GPU counts from its own constants (plan may not include CUDA
+// code); a change to the allocation must change them too. Constants only: nothing of fovea_plan is linked.
+static_assert(plan::kPeerAllReduceBytes == cuda::PeerAllReduce::kDeviceBytesPerRank,
+              "plan::kPeerAllReduceBytes (src/plan/runtime_overhead.h) must equal what PeerAllReduce::create "
+              "allocates per GPU");
+static_assert(plan::kPeerAllReduceMaxRanks == cuda::PeerAllReduce::kMaxRanks &&
+                  plan::kPeerAllReduceMaxPcieRanks == cuda::PeerAllReduce::kMaxPcieRanks,
+              "src/plan/runtime_overhead.h must take the GPU counts PeerAllReduce::create takes");
 
 // Results from every rank, printed by the main thread once the ranks join.
 struct Results {
@@ -457,19 +469,23 @@ int print_results(World& world) {
   return num_failed;
 }
 
-// Without FOVEA_CUSTOM_ALL_REDUCE=1, create_communicators builds NCCL-only communicators.
-int check_switch(std::vector<Backend*>& raw) {
+// The switches that turn the peer kernel off: FOVEA_CUSTOM_ALL_REDUCE=0 (bench-engine, tests) and
+// SmallAllReduce::kNcclOnly (--disable-custom-all-reduce) each give NCCL-only communicators. The default (the
+// variable unset) is checked by run(), whose peer world must take the kernel.
+int check_switches(std::vector<Backend*>& raw) {
+  const auto nccl_only = [](const base::Result<std::vector<std::unique_ptr<Communicator>>>& comms) {
+    if (!comms.ok()) return false;
+    const auto* nccl = dynamic_cast<const cuda::NcclCommunicator*>((*comms)[0].get());
+    return nccl != nullptr && nccl->peer_all_reduce_limit_bytes() == 0;
+  };
+  setenv("FOVEA_CUSTOM_ALL_REDUCE", "0", 1);
+  const bool by_environment = nccl_only(create_communicators(raw));
   unsetenv("FOVEA_CUSTOM_ALL_REDUCE");
-  base::Result<std::vector<std::unique_ptr<Communicator>>> comms = create_communicators(raw);
-  setenv("FOVEA_CUSTOM_ALL_REDUCE", "1", 1);
-  if (!comms.ok()) {
-    std::printf("FAIL setup: %s\n", comms.status().message().c_str());
-    return 1;
-  }
-  const auto* nccl = dynamic_cast<const cuda::NcclCommunicator*>((*comms)[0].get());
-  const bool ok = nccl != nullptr && nccl->peer_all_reduce_limit_bytes() == 0;
-  std::printf("%s without FOVEA_CUSTOM_ALL_REDUCE=1 every all-reduce stays on NCCL\n", ok ? "PASS" : "FAIL");
-  return ok ? 0 : 1;
+  const bool by_flag = nccl_only(create_communicators(raw, SmallAllReduce::kNcclOnly));
+  std::printf("%s FOVEA_CUSTOM_ALL_REDUCE=0 keeps every all-reduce on NCCL\n", by_environment ? "PASS" : "FAIL");
+  std::printf("%s SmallAllReduce::kNcclOnly (--disable-custom-all-reduce) keeps every all-reduce on NCCL\n",
+              by_flag ? "PASS" : "FAIL");
+  return (by_environment ? 0 : 1) + (by_flag ? 0 : 1);
 }
 
 int run(int num_ranks) {
@@ -494,10 +510,10 @@ int run(int num_ranks) {
     raw.push_back(backend->get());
     world.backends.push_back(std::move(backend).value());
   }
-  int num_failed = check_switch(raw);
+  int num_failed = check_switches(raw);
   base::Result<std::vector<std::unique_ptr<Communicator>>> peer = create_communicators(raw);
   base::Result<std::vector<std::unique_ptr<Communicator>>> nccl =
-      cuda::create_nccl_communicators(raw, cuda::SmallAllReduce::kNcclOnly);
+      cuda::create_nccl_communicators(raw, SmallAllReduce::kNcclOnly);
   if (!peer.ok() || !nccl.ok()) {
     std::printf("FAIL setup: %s\n", (!peer.ok() ? peer.status() : nccl.status()).message().c_str());
     return 1;

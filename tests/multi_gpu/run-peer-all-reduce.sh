@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The peer all-reduce on a host with two or more GPUs, from a tools/gpu/pack-bins.sh bundle of peer_all_reduce_test
-# and tp_multi_gpu_test: (1) the peer kernel against fp64 sums and NCCL, 1000 back-to-back calls, graph replays and
-# its time per call against NCCL; (2) the communicator checks of tp_multi_gpu_test --quick, whose small all-reduces
-# now take the peer kernel; (3) the abort path (rank 0 alone in an all-reduce, then abort). About 30-45 s; a hang
-# is cut at 60 + 45 + 30 s.
+# and tp_multi_gpu_test: (1) the switches that turn it off, the peer kernel against fp64 sums and NCCL, 1000
+# back-to-back calls, graph replays and its time per call against NCCL; (2) the communicator checks of
+# tp_multi_gpu_test --quick, whose small all-reduces take the peer kernel (the default); (3) the abort path (rank 0
+# alone in an all-reduce, then abort). About 30-45 s; a hang is cut at 60 + 45 + 30 s.
 # Usage: tests/multi_gpu/run-peer-all-reduce.sh [BUNDLE_DIR] (default gpu-bundle-allreduce). Outputs in $OUT.
 # Exit status: 0 when every run passed, 1 when one failed, 2 when the binaries cannot run.
 set -u -o pipefail
@@ -15,7 +15,7 @@ trap 'rm -rf "$bin_dir"' EXIT
 tar -xJf "$bundle/bins.tar.xz" -C "$bin_dir" || { echo "FAIL setup: cannot unpack $bundle/bins.tar.xz"; exit 2; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/../../tools/gpu/nccl-env.sh"
-export FOVEA_CUSTOM_ALL_REDUCE=1  # the peer kernel is opt-in until it has run on GPUs
+unset FOVEA_CUSTOM_ALL_REDUCE  # the peer kernel is the default; =0 would turn it off
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -2
 nvidia-smi topo -m 2>/dev/null | head -3
 

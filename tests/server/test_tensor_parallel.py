@@ -1,7 +1,8 @@
 """`fovea serve --tensor-parallel-size 2` on the bundled tiny Qwen3-VL checkpoint with two CPU ranks (one thread each,
 joined by the thread communicator): greedy chat answers (temperature 0) to a text and an image request equal the
-TP=1 server's, with the vision tower in both --mm-encoder-tp-mode weights and data; and the refusals (more ranks than
-GPUs, a size that does not divide the attention heads or, in weights mode, the vision heads).
+TP=1 server's, with the vision tower in both --mm-encoder-tp-mode weights and data; -tp with
+--disable-custom-all-reduce (applied, no note); and the refusals (more ranks than GPUs, a size that does not divide
+the attention heads or, in weights mode, the vision heads).
 
 The tiny model runs in float32 here, so TP=2's sums in another order stay far below any logit gap of the answers.
 """
@@ -81,9 +82,12 @@ def test_tp2_answers_equal_tp1(tp1_answers, mode):
 
 
 def test_tp2_short_flag_and_metrics():
-    server = Server(["-tp", "2"])
+    # --disable-custom-all-reduce is applied now (once it was accepted with a "has no effect" note); the CPU ranks'
+    # thread communicator has one path either way.
+    server = Server(["-tp", "2", "--disable-custom-all-reduce"])
     try:
         server.wait_ready()
+        assert not any("custom-all-reduce has no effect" in line for line in server.log), "\n".join(server.log[-20:])
         reply = requests.post(server.url + "/v1/chat/completions",
                               json={"model": MODEL_NAME, "messages": [{"role": "user", "content": "hi"}],
                                     "max_tokens": 2, "temperature": 0}, timeout=60)

@@ -116,18 +116,22 @@ int peer_elem_type(tensor::DType dtype) {
   }
 }
 
-// The peer kernel is opt-in (FOVEA_CUSTOM_ALL_REDUCE=1) until it has run on GPUs: it was written and checked in a
-// model of its handshake on a machine without any, so NCCL stays the default path.
-bool custom_all_reduce_enabled() {
+// The peer kernel is the default (it passed its two-GPU checks); FOVEA_CUSTOM_ALL_REDUCE=0 turns it off for programs
+// without serve flags (bench-engine, tests). Unset or any other value: on.
+bool custom_all_reduce_disabled_by_environment() {
   const char* value = std::getenv("FOVEA_CUSTOM_ALL_REDUCE");
-  return value != nullptr && std::string_view(value) == "1";
+  return value != nullptr && std::string_view(value) == "0";
 }
 
 // The world's PeerAllReduce, or null (NCCL for every size) with the reason in one log line.
 std::shared_ptr<PeerAllReduce> create_peer_all_reduce(std::span<const int> devices, SmallAllReduce small_all_reduce) {
-  if (small_all_reduce == SmallAllReduce::kNcclOnly || devices.size() < 2) return nullptr;
-  if (!custom_all_reduce_enabled()) {
-    FOVEA_LOG_INFO("all-reduce: NCCL for every size (FOVEA_CUSTOM_ALL_REDUCE=1 tries the peer-to-peer kernel)");
+  if (devices.size() < 2) return nullptr;
+  if (small_all_reduce == SmallAllReduce::kNcclOnly) {
+    FOVEA_LOG_INFO("all-reduce: NCCL for every size (--disable-custom-all-reduce)");
+    return nullptr;
+  }
+  if (custom_all_reduce_disabled_by_environment()) {
+    FOVEA_LOG_INFO("all-reduce: NCCL for every size (FOVEA_CUSTOM_ALL_REDUCE=0)");
     return nullptr;
   }
   base::Result<std::shared_ptr<PeerAllReduce>> peer = PeerAllReduce::create(devices);

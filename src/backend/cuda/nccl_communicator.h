@@ -22,11 +22,6 @@ class PeerAllReduce;
 struct NcclApi;
 using NcclComm = struct NcclCommOpaque*;
 
-// Which path small all-reduces take. kPeerWherePossible: PeerAllReduce when every pair of cards can access each
-// other's memory and FOVEA_CUSTOM_ALL_REDUCE=1 (otherwise NCCL, said once in an info line).
-// kNcclOnly: NCCL for every size (A/B comparisons).
-enum class SmallAllReduce { kPeerWherePossible, kNcclOnly };
-
 class NcclCommunicator final : public Communicator {
  public:
   ~NcclCommunicator() override;
@@ -74,7 +69,9 @@ class NcclCommunicator final : public Communicator {
 
 // One communicator per backend (all CUDA, distinct cards), rank r on backends[r], through ncclCommInitAll. Sets
 // NCCL_NVLS_ENABLE=0 in the environment first unless it is set: NVLink multicast can take a shared host's GPUs
-// out of service. kUnavailable when libnccl.so.2 cannot be opened.
+// out of service. kUnavailable when libnccl.so.2 cannot be opened. Small all-reduces take PeerAllReduce unless
+// `small_all_reduce` is kNcclOnly, FOVEA_CUSTOM_ALL_REDUCE is "0", or some pair of cards cannot reach each other's
+// memory (one info line says which path runs and why).
 base::Result<std::vector<std::unique_ptr<Communicator>>> create_nccl_communicators(
     std::span<Backend* const> backends, SmallAllReduce small_all_reduce = SmallAllReduce::kPeerWherePossible);
 

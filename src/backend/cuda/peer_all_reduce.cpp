@@ -14,8 +14,7 @@ using base::Status;
 
 // The control area at the start of each rank's allocation: [kMaxRanks][kMaxBlocks] tickets, then [epoch, done].
 constexpr size_t kFlagsBytes = sizeof(uint32_t) * PeerAllReduceArgs::kMaxRanks * PeerAllReduceArgs::kMaxBlocks;
-constexpr size_t kControlBytes = 4096;  // flags and state, padded so the staging halves start 4 KiB aligned
-static_assert(kFlagsBytes + 2 * sizeof(uint32_t) <= kControlBytes);
+static_assert(kFlagsBytes + 2 * sizeof(uint32_t) <= PeerAllReduce::kControlBytes);
 
 // Restores the calling thread's current device when it goes out of scope.
 class DeviceRestorer {
@@ -54,9 +53,9 @@ Status enable_peer_access(int device, int peer) {
 
 base::Result<std::shared_ptr<PeerAllReduce>> PeerAllReduce::create(std::span<const int> devices) {
   const int world_size = static_cast<int>(devices.size());
-  if (world_size < 2 || world_size > PeerAllReduceArgs::kMaxRanks) {
-    return base::make_error(base::StatusCode::kUnavailable, "the peer all-reduce takes 2 to {} GPUs, not {}",
-                            PeerAllReduceArgs::kMaxRanks, world_size);
+  if (world_size < 2 || world_size > kMaxRanks) {
+    return base::make_error(base::StatusCode::kUnavailable, "the peer all-reduce takes 2 to {} GPUs, not {}", kMaxRanks,
+                            world_size);
   }
   for (int a : devices) {
     for (int b : devices) {
@@ -74,7 +73,7 @@ base::Result<std::shared_ptr<PeerAllReduce>> PeerAllReduce::create(std::span<con
       FOVEA_RETURN_IF_ERROR(
           cuda_status(cudaDeviceGetP2PAttribute(&native_atomics, cudaDevP2PAttrNativeAtomicSupported, a, b),
                       "asking how two GPUs are linked"));
-      if (native_atomics == 0 && world_size > 2) {
+      if (native_atomics == 0 && world_size > kMaxPcieRanks) {
         return base::make_error(base::StatusCode::kUnavailable,
                                 "cuda:{} and cuda:{} are not joined by NVLink, and {} GPUs share PCIe", a, b,
                                 world_size);
@@ -102,7 +101,7 @@ base::Result<std::shared_ptr<PeerAllReduce>> PeerAllReduce::create(std::span<con
     FOVEA_RETURN_IF_ERROR(use_device(device));
     void* base = nullptr;
     FOVEA_RETURN_IF_ERROR(
-        cuda_status(cudaMalloc(&base, kControlBytes + 2 * kHalfBytes), "allocating the peer all-reduce staging"));
+        cuda_status(cudaMalloc(&base, kDeviceBytesPerRank), "allocating the peer all-reduce staging"));
     rank.base = static_cast<std::byte*>(base);
     FOVEA_RETURN_IF_ERROR(cuda_status(cudaMemset(base, 0, kControlBytes), "zeroing the peer all-reduce flags"));
     FOVEA_RETURN_IF_ERROR(cuda_status(cudaDeviceSynchronize(), "zeroing the peer all-reduce flags"));

@@ -21,6 +21,15 @@ class PeerAllReduce {
  public:
   // Bytes of one staging half, the largest message the kernel takes before the world-size limit below.
   static constexpr size_t kHalfBytes = size_t{8} << 20;
+  // The flags and state at the start of each rank's allocation, padded so the staging halves start 4 KiB aligned.
+  static constexpr size_t kControlBytes = 4096;
+  // Device memory create() allocates on each card: the control area and two staging halves (16 MiB + 4 KiB). The
+  // memory planner counts the same bytes (plan::kPeerAllReduceBytes; tests/multi_gpu/peer_all_reduce_test.cpp
+  // checks that the two agree).
+  static constexpr size_t kDeviceBytesPerRank = kControlBytes + 2 * kHalfBytes;
+  // The most ranks create() takes, and the most it takes over PCIe (more need NVLink).
+  static constexpr int kMaxRanks = PeerAllReduceArgs::kMaxRanks;
+  static constexpr int kMaxPcieRanks = 2;
 
   // The shared state of the ranks on `devices` (rank r on devices[r], 2 to kMaxRanks distinct cards): enables
   // peer access between every pair and allocates each rank's staging and flags on its card. kUnavailable (with the

@@ -398,7 +398,11 @@ base::Status EngineImpl::init(const EngineConfig& config) {
   if (num_ranks > 1) {
     std::vector<backend::Backend*> backend_ptrs;
     for (const std::unique_ptr<backend::Backend>& rank_backend : backends_) backend_ptrs.push_back(rank_backend.get());
-    FOVEA_ASSIGN_OR_RETURN(communicators_, backend::create_communicators(backend_ptrs));
+    // --disable-custom-all-reduce: NCCL for every size; otherwise the peer kernel where the cards allow it.
+    const backend::SmallAllReduce small_all_reduce = config.disable_custom_all_reduce
+                                                         ? backend::SmallAllReduce::kNcclOnly
+                                                         : backend::SmallAllReduce::kPeerWherePossible;
+    FOVEA_ASSIGN_OR_RETURN(communicators_, backend::create_communicators(backend_ptrs, small_all_reduce));
   }
   backend::Backend& backend0 = *backends_[0];
   seed_generator_.seed(config.seed.value_or(draw_random_seed()));

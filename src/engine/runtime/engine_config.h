@@ -63,6 +63,9 @@ struct EngineConfig {
   // the cards) or on N CPU backends (device cpu, for tests).
   int tensor_parallel_size = 1;
   bool shard_vision_weights = true;     // --mm-encoder-tp-mode weights (true) or data (false)
+  // --disable-custom-all-reduce: every all-reduce between CUDA ranks goes through NCCL. Off (the default): small ones
+  // take the one-shot peer-to-peer kernel where every pair of GPUs reaches each other's memory (docs/ENGINE.md).
+  bool disable_custom_all_reduce = false;
   std::string dtype = "auto";           // --dtype
   std::string kv_cache_dtype = "auto";  // --kv-cache-dtype
   std::string load_format = "auto";     // --load-format: auto, safetensors, or dummy (seeded random weights)

@@ -1,5 +1,6 @@
 // The memory plan: the user story's 2 x RTX 4090 cases (FP8 Qwen3-VL-32B does not fit at 131072 tokens with an FP8
-// KV cache; the 4-bit one fits with 7-11 GiB of KV cache per GPU), workspace rules, suggestions, JSON keys.
+// KV cache; the 4-bit one fits with 7-11 GiB of KV cache per GPU), workspace rules, suggestions, JSON keys, and the
+// peer-to-peer all-reduce's buffers (on, off, tp = 1).
 #include "plan/memory_plan.h"
 
 #include <gtest/gtest.h>
@@ -240,6 +241,51 @@ TEST(MemoryPlan, JsonHasTheDocumentedKeys) {
   }
   EXPECT_EQ(json.at("kv_cache").at("bytes_per_token_per_gpu").get<uint64_t>(), 64u * 1024u);
   EXPECT_FALSE(plan_to_table(plan).empty());
+}
+
+// The peer-to-peer all-reduce's staging and flags (PeerAllReduce::create) count once per GPU at tp > 1 unless
+// --disable-custom-all-reduce, and only where the server would set it up (more than two GPUs need NVLink).
+TEST(RuntimeOverhead, PeerAllReduceBuffersAtTensorParallelUnlessDisabled) {
+  const GpuSpec pcie = *find_gpu("4090");
+  const GpuSpec nvlink = *find_gpu("h100");
+  ASSERT_FALSE(pcie.nvlink);
+  ASSERT_TRUE(nvlink.nvlink);
+  const auto peer_bytes = [](const GpuSpec& gpu, int64_t tp, bool disabled) {
+    return runtime_overhead(gpu, tp, 64, /*enforce_eager=*/false, disabled).peer_all_reduce;
+  };
+  EXPECT_EQ(peer_bytes(pcie, 2, false), kPeerAllReduceBytes);
+  EXPECT_EQ(peer_bytes(nvlink, 2, false), kPeerAllReduceBytes);
+  EXPECT_EQ(peer_bytes(nvlink, 8, false), kPeerAllReduceBytes);
+  EXPECT_EQ(peer_bytes(pcie, 1, false), 0u);
+  EXPECT_EQ(peer_bytes(nvlink, 1, false), 0u);
+  EXPECT_EQ(peer_bytes(pcie, 2, true), 0u);
+  EXPECT_EQ(peer_bytes(nvlink, 4, true), 0u);
+  EXPECT_EQ(peer_bytes(pcie, 4, false), 0u);     // four GPUs over PCIe: NCCL only
+  EXPECT_EQ(peer_bytes(nvlink, 16, false), 0u);  // more ranks than the kernel takes
+  const RuntimeOverhead on = runtime_overhead(nvlink, 2, 64, false, false);
+  const RuntimeOverhead off = runtime_overhead(nvlink, 2, 64, false, true);
+  EXPECT_EQ(on.total() - off.total(), kPeerAllReduceBytes);
+}
+
+TEST(MemoryPlan, PeerAllReduceBuffersLeaveLessForTheKvCache) {
+  PlanInputs inputs = two_4090s(testing::kW4a16);
+  const MemoryPlan on = plan_of(inputs);
+  inputs.options.disable_custom_all_reduce = true;
+  const MemoryPlan off = plan_of(inputs);
+  ASSERT_EQ(on.per_gpu.size(), 2u);
+  ASSERT_EQ(off.per_gpu.size(), 2u);
+  for (size_t gpu_idx = 0; gpu_idx < 2; ++gpu_idx) {
+    EXPECT_EQ(on.per_gpu[gpu_idx].overhead.peer_all_reduce, kPeerAllReduceBytes);
+    EXPECT_EQ(off.per_gpu[gpu_idx].overhead.peer_all_reduce, 0u);
+    EXPECT_EQ(off.per_gpu[gpu_idx].free_for_kv_bytes - on.per_gpu[gpu_idx].free_for_kv_bytes, kPeerAllReduceBytes);
+  }
+  const nlohmann::json json = nlohmann::json::parse(plan_to_json(on));
+  EXPECT_EQ(json.at("per_gpu")[0].at("overhead").at("peer_all_reduce_bytes").get<uint64_t>(), kPeerAllReduceBytes);
+  EXPECT_NE(plan_to_table(on).find("peer all-reduce"), std::string::npos);
+  EXPECT_EQ(plan_to_table(off).find("peer all-reduce"), std::string::npos);
+
+  PlanInputs one_gpu = testing::inputs_for(testing::kW4a16, "h100");
+  EXPECT_EQ(plan_of(one_gpu).per_gpu.at(0).overhead.peer_all_reduce, 0u);
 }
 
 TEST(PlanOptions, JsonFlags) {

@@ -1,7 +1,8 @@
 // ServeConfig -> EngineConfig: --device cuda:N, --seed, --load-format, --max-model-len auto, --chat-template (vLLM's
 // file-or-template rule with backslash escapes), --override-generation-config, --generation-config DIR, the refusal
-// of --tensor-parallel-size > 1, --media-fetch-timeout (flag or environment), --enforce-eager, and the KV-cache
-// sizing rule the engine is handed (plan::plan_kv_cache).
+// of --tensor-parallel-size > 1, --media-fetch-timeout (flag or environment), --enforce-eager,
+// --disable-custom-all-reduce (engine and planner), and the KV-cache sizing rule the engine is handed
+// (plan::plan_kv_cache).
 #include "serve/engine_options.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <map>
 
 #include "serve/serve_flags.h"
+#include "serve/startup_summary.h"
 #include "serve_test_util.h"
 
 namespace fovea::serve {
@@ -150,6 +152,23 @@ TEST(EnforceEagerTest, IsVllmsSwitchAndReachesTheEngine) {
   EXPECT_FALSE(parsed({"/m"}).enforce_eager);
   EXPECT_FALSE(parsed({"/m", "--enforce-eager", "--no-enforce-eager"}).enforce_eager);
   EXPECT_FALSE(engine::EngineConfig().enforce_eager);
+}
+
+TEST(DisableCustomAllReduceTest, ReachesTheEngineAndThePlanner) {
+  const ParsedServeArgs on = parsed_with_env({"/m", "--disable-custom-all-reduce"}, {});
+  EXPECT_EQ(serve_config_to_json(on.config)["disable-custom-all-reduce"], true);
+  auto e = engine_config_from_serve_config(on.config);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_TRUE(e->disable_custom_all_reduce);
+  EXPECT_TRUE(plan_options_from_serve_config(on.config).disable_custom_all_reduce);
+
+  const ServeConfig off = parsed({"/m"});
+  EXPECT_EQ(serve_config_to_json(off)["disable-custom-all-reduce"], false);
+  auto e_off = engine_config_from_serve_config(off);
+  ASSERT_TRUE(e_off.ok()) << e_off.status().message();
+  EXPECT_FALSE(e_off->disable_custom_all_reduce);
+  EXPECT_FALSE(plan_options_from_serve_config(off).disable_custom_all_reduce);
+  EXPECT_FALSE(engine::EngineConfig().disable_custom_all_reduce);
 }
 
 TEST(AllowedMediaDomainsTest, HelpSaysAnEmptyListRefusesHttpUrls) {

@@ -278,6 +278,27 @@ TEST(ServeFlagsTest, IgnoredVllmFlagsAreAcceptedWithANote) {
   EXPECT_EQ(parsed->notes.size(), 8u);
 }
 
+// --disable-custom-all-reduce was once accepted with a "has no effect" note; now it is fovea's own switch, applied
+// (on the command line and in a --config file, with vLLM's underscore spelling too).
+TEST(ServeFlagsTest, DisableCustomAllReduceIsAppliedNotIgnored) {
+  auto parsed = parse_args({"/m", "--tensor-parallel-size", "2", "--disable-custom-all-reduce"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->config.disable_custom_all_reduce);
+  EXPECT_FALSE(has_note_containing(*parsed, "custom-all-reduce"));
+  EXPECT_TRUE(parsed->notes.empty());
+  auto by_default = parse_args({"/m", "--tensor-parallel-size", "2"});
+  ASSERT_TRUE(by_default.ok()) << by_default.status().message();
+  EXPECT_FALSE(by_default->config.disable_custom_all_reduce);
+  auto negated = parse_args({"/m", "--disable-custom-all-reduce", "--no-disable-custom-all-reduce"});
+  ASSERT_TRUE(negated.ok()) << negated.status().message();
+  EXPECT_FALSE(negated->config.disable_custom_all_reduce);
+  auto from_file =
+      parse_args({"--config", "serve.yaml"}, {}, {{"serve.yaml", "model: /m\ndisable_custom_all_reduce: true\n"}});
+  ASSERT_TRUE(from_file.ok()) << from_file.status().message();
+  EXPECT_TRUE(from_file->config.disable_custom_all_reduce);
+  EXPECT_FALSE(has_note_containing(*from_file, "custom"));
+}
+
 TEST(ServeFlagsTest, LegacyLimitMmSyntaxShowsTheJsonEquivalent) {
   EXPECT_EQ(error_of({"/m", "--limit-mm-per-prompt", "image=3,video=0"}),
             "--limit-mm-per-prompt: the key=value form 'image=3,video=0' is no longer accepted (vLLM moved to JSON); "
