@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -193,8 +192,9 @@ class BenchEngineCommand : public Command {
     FOVEA_RETURN_IF_ERROR(bench_engine::make_ranks(o, tp, ranks, device_));
     backend::Backend& backend0 = *ranks.backends[0];
 
-    // The greedy check's noise-floor run decodes its sequence beside a second one (bench_engine_greedy.h).
-    const int64_t greedy_seqs = o.greedy_steps > 0 ? bench_engine::kNoiseFloorSeqs : 1;
+    // The greedy check's noise-floor runs decode its sequence beside up to 7 others (bench_engine_greedy.h).
+    const bool noise_floor = o.greedy_steps > 0 && act != tensor::DType::kF32;
+    const int64_t greedy_seqs = noise_floor ? bench_engine::kMaxNoiseFloorBatch : 1;
     const int64_t max_batch =
         std::max(o.batches.empty() ? 1 : *std::max_element(o.batches.begin(), o.batches.end()), greedy_seqs);
     const int64_t max_prefill =
@@ -291,13 +291,13 @@ class BenchEngineCommand : public Command {
                   static_cast<long long>(o.greedy_prompt_len),
                   forced != nullptr ? " (fed the first size's tokens)" : "");
       greedy_runs.push_back(std::move(run));
-      if (forced == nullptr) {
-        FOVEA_ASSIGN_OR_RETURN(GreedyRun beside, bench_engine::run_greedy(o, ranks, tp, &greedy_runs.front(),
-                                                                          bench_engine::kNoiseFloorSeqs, decode_blocks,
-                                                                          timing.mrope, timing.vocab));
-        std::printf("  greedy: the same %zu tokens again beside a second sequence (the noise floor)\n",
-                    beside.tokens.size());
-        noise_floor_ = std::move(beside);
+      for (const int64_t num_seqs : bench_engine::kNoiseFloorBatches) {
+        if (forced != nullptr || !noise_floor) break;
+        FOVEA_ASSIGN_OR_RETURN(GreedyRun beside, bench_engine::run_greedy(o, ranks, tp, &greedy_runs.front(), num_seqs,
+                                                                          decode_blocks, timing.mrope, timing.vocab));
+        std::printf("  greedy: the same %zu tokens again beside %lld other sequences (the noise floor)\n",
+                    beside.tokens.size(), static_cast<long long>(num_seqs - 1));
+        noise_floor_.push_back(std::move(beside));
       }
     }
 
@@ -328,7 +328,7 @@ class BenchEngineCommand : public Command {
 
   BenchEngineOptions options_;
   bench_engine::DeviceDescription device_;  // set by make_ranks; the last size's in the tp comparison
-  std::optional<GreedyRun> noise_floor_;    // the first size's greedy run again, beside a second sequence
+  std::vector<GreedyRun> noise_floor_;      // the first size's greedy run again, beside other sequences
 };
 
 }  // namespace

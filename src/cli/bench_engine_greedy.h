@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "base/status.h"
@@ -23,10 +22,13 @@ struct GreedyRun {
   std::vector<std::vector<float>> logits;  // [steps][vocab]: each step's row, to compare sizes logit by logit
 };
 
-// Sequences in the noise-floor run: the first size's sequence again beside one other. A bf16 model's logits move
-// when only the batch around a sequence changes (other kernel shapes, other rounding); that run shows how much,
-// so a tensor-parallel size's differences can be read against what the same size does to itself.
-inline constexpr int64_t kNoiseFloorSeqs = 2;
+// Batch sizes of the noise-floor runs: the first size's sequence again beside 1, 3 and 7 others, for 2-byte
+// activations. A bf16 model's logits move when only the batch around a sequence changes (other kernel shapes, other
+// rounding): where the first size itself picks another token beside other sequences, its margin was below what bf16
+// arithmetic decides, and a tensor-parallel size's miss there is a near-tie too. f32 has no such floor to measure
+// (and its runs are the slow ones): none there.
+inline constexpr int64_t kNoiseFloorBatches[] = {2, 4, 8};
+inline constexpr int64_t kMaxNoiseFloorBatch = 8;
 
 // Greedy decoding from one seeded prompt: the first size generates; `forced` (the first size's run) makes a later
 // size read the first size's tokens, so every step is compared on the same context. With `num_seqs` > 1 the other
@@ -35,12 +37,13 @@ base::Result<GreedyRun> run_greedy(const BenchEngineOptions& options, RankSet& r
                                    int64_t num_seqs, int64_t blocks_per_seq, bool mrope, int64_t vocab);
 
 // Later sizes against the first: a step agrees when it picks the first size's token; a disagreement where the
-// first size's top-1 margin is below kTieMargin (issue 12's rule) is a near-tie, counted apart. Each miss is shown
-// with that margin in units of the top logit's bf16 spacing (a bf16 model's logits are bf16 values), the other
+// first size's top-1 margin is below the near-tie threshold is a near-tie, counted apart. The threshold is issue 12's
+// 1e-2, or the largest first-size margin at which a noise-floor run picked another token when that is larger. Each miss
+// is shown with that margin in units of the top logit's bf16 spacing (a bf16 model's logits are bf16 values), the other
 // size's margin between the same two tokens, and the step's RMS logit difference over the vocabulary. Fails when
-// a size disagrees at a step that is not a near-tie. The noise floor (the first size beside a second sequence), when
-// given, is shown as one more row of the same table and never fails the check.
+// a size disagrees at a step that is not a near-tie. The noise-floor runs are rows of the same table that never
+// fail the check.
 base::Status print_greedy_agreement(const BenchEngineOptions& options, const std::vector<GreedyRun>& runs,
-                                    const std::optional<GreedyRun>& noise_floor);
+                                    const std::vector<GreedyRun>& noise_floor);
 
 }  // namespace fovea::cli::bench_engine

@@ -97,7 +97,7 @@ for shape in 32b 8b; do
     --tensor-parallel-size 1,2 --greedy-steps "$steps" --greedy-prompt-len 32 --batch-sizes "$batches" \
     --prefill-lens "$prefills" --decode-steps 16 --warmup 3 --prefill-iters 3 --label "qwen3-vl-$shape" \
     --output-json "$out_dir/bench-$shape.json"
-  run "greedy-f32-$shape" 120 "$fovea" bench-engine --model "$config" --load-format dummy --device cuda \
+  run "greedy-f32-$shape" 180 "$fovea" bench-engine --model "$config" --load-format dummy --device cuda \
     --tensor-parallel-size 1,2 --dtype float32 --greedy-steps "$steps" --greedy-prompt-len 32 --batch-sizes "" \
     --prefill-lens "" --copy-mib 0 --gemm-size 0 --label "qwen3-vl-$shape f32"
   run "plan-$shape" 30 "$fovea" plan "$config" --gpu h100 --tensor-parallel-size 2 --json
