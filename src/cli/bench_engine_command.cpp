@@ -180,7 +180,7 @@ class BenchEngineCommand : public Command {
       FOVEA_RETURN_IF_ERROR(run_size(static_cast<int>(tp), act, kv_dtype, all_results, greedy_runs));
     }
     if (options_.tps.size() > 1) bench_engine::print_tp_comparison(options_, device_, all_results);
-    if (greedy_runs.size() > 1) return bench_engine::print_greedy_agreement(options_, greedy_runs, noise_floor_);
+    if (greedy_runs.size() > 1) return bench_engine::print_greedy_agreement(options_.dtype, greedy_runs, noise_floor_);
     return base::Status();
   }
 

@@ -1,25 +1,15 @@
-// The greedy agreement check of `fovea bench-engine` (see bench_engine_greedy.h): the teacher-forced greedy runs and
-// their comparison table and verdict. No timing and no benchmark tables here.
+// The greedy runs of `fovea bench-engine` (see bench_engine_greedy.h): teacher-forced greedy decoding at one
+// tensor-parallel size. No comparison (bench_engine_agreement.cpp), no timing and no benchmark tables here.
 #include "cli/bench_engine_greedy.h"
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <span>
-#include <string>
 #include <utility>
 
 namespace fovea::cli::bench_engine {
 namespace {
-
-// The spacing of bf16 values at `value` (logits of a bf16 model are bf16 values: margins come in these steps).
-double bf16_ulp(double value) {
-  const double magnitude = std::max(std::fabs(value), 1e-30);
-  return std::ldexp(1.0, static_cast<int>(std::floor(std::log2(magnitude))) - 7);
-}
 
 // Top-1 token and its margin over the runner-up.
 std::pair<int32_t, float> top1_with_margin(std::span<const float> row) {
@@ -82,122 +72,6 @@ base::Result<GreedyRun> run_greedy(const BenchEngineOptions& options, RankSet& r
     arrays.max_seq_len = static_cast<int>(pos + 1);
   }
   return run;
-}
-
-namespace {
-
-// One run against the first size, step by step.
-struct Agreement {
-  int64_t agree = 0;
-  int64_t ties = 0;
-  int64_t misses = 0;
-  size_t num_steps = 0;
-  double rms_diff = 0;
-  double max_diff = 0;
-  std::vector<std::string> miss_lines;
-};
-
-constexpr float kTieMargin = 1e-2f;  // issue 12's rule: a smaller top-1 margin is a near-tie
-
-// The largest first-size margin at which `run` picked another token (0 when it agrees everywhere).
-float largest_missed_margin(const GreedyRun& base, const GreedyRun& run) {
-  float largest = 0;
-  for (size_t step_idx = 0; step_idx < std::min(run.tokens.size(), base.tokens.size()); ++step_idx) {
-    if (run.tokens[step_idx] != base.tokens[step_idx]) largest = std::max(largest, base.margins[step_idx]);
-  }
-  return largest;
-}
-
-Agreement compare_runs(const GreedyRun& base, const GreedyRun& run, const std::string& run_name, float tie_margin) {
-  Agreement result;
-  double sum_squares = 0;
-  int64_t count = 0;
-  result.num_steps = std::min(run.tokens.size(), base.tokens.size());
-  for (size_t step_idx = 0; step_idx < result.num_steps; ++step_idx) {
-    const std::vector<float>& want = base.logits[step_idx];
-    const std::vector<float>& have = run.logits[step_idx];
-    double step_squares = 0;
-    for (size_t idx = 0; idx < want.size() && idx < have.size(); ++idx) {
-      const double diff = static_cast<double>(have[idx]) - static_cast<double>(want[idx]);
-      step_squares += diff * diff;
-      result.max_diff = std::max(result.max_diff, std::fabs(diff));
-    }
-    sum_squares += step_squares;
-    count += static_cast<int64_t>(want.size());
-    if (run.tokens[step_idx] == base.tokens[step_idx]) {
-      ++result.agree;
-      continue;
-    }
-    const float base_margin = base.margins[step_idx];
-    const bool tie = base_margin < tie_margin;
-    (tie ? result.ties : result.misses) += 1;
-    const auto base_token = static_cast<size_t>(base.tokens[step_idx]);
-    const auto run_token = static_cast<size_t>(run.tokens[step_idx]);
-    result.miss_lines.push_back(fmt::format(
-        "    step {:2}: tp={} margin {:.4f} ({:.1f} bf16 steps of its top logit {:.3f}), {} margin {:.4f} "
-        "between the same tokens, step rms logit diff {:.4f}{}",
-        step_idx, base.tp, base_margin, base_margin / bf16_ulp(want[base_token]), want[base_token], run_name,
-        have[base_token] - have[run_token],
-        std::sqrt(step_squares / static_cast<double>(std::max<size_t>(want.size(), 1))), tie ? " (near-tie)" : ""));
-  }
-  result.rms_diff = std::sqrt(sum_squares / static_cast<double>(std::max<int64_t>(count, 1)));
-  return result;
-}
-
-void print_row(const std::string& name, const Agreement& result) {
-  std::printf("  %-12s %5lld/%zu %10lld %12lld %16.5f %16.5f\n", name.c_str(), static_cast<long long>(result.agree),
-              result.num_steps, static_cast<long long>(result.ties), static_cast<long long>(result.misses),
-              result.rms_diff, result.max_diff);
-  for (const std::string& line : result.miss_lines) std::printf("%s\n", line.c_str());
-}
-
-}  // namespace
-
-base::Status print_greedy_agreement(const BenchEngineOptions& options, const std::vector<GreedyRun>& runs,
-                                    const std::vector<GreedyRun>& noise_floor) {
-  const std::string& dtype = options.dtype;
-  const GreedyRun& base = runs.front();
-  float min_margin = INFINITY;
-  for (float margin : base.margins) min_margin = std::min(min_margin, margin);
-  std::printf(
-      "\nfovea bench-engine: greedy agreement with tp=%d over %zu steps (%s; teacher-forced; tp=%d's smallest "
-      "top-1 margin %.4f)\n",
-      base.tp, base.tokens.size(), dtype.c_str(), base.tp, static_cast<double>(min_margin));
-  // A noise-floor run's miss at margin m leaves margins up to m undecided: the threshold includes m itself.
-  float tie_margin = kTieMargin;
-  for (const GreedyRun& run : noise_floor) {
-    tie_margin = std::max(tie_margin, std::nextafter(largest_missed_margin(base, run), INFINITY));
-  }
-  std::printf("  near-tie: a tp=%d margin below %.4f (%s)\n", base.tp, static_cast<double>(tie_margin),
-              tie_margin > kTieMargin ? "tp=1 itself picked another token at that margin beside other sequences"
-                                      : "issue 12's 1e-2");
-  std::printf("  %-12s %8s %10s %12s %16s %16s\n", "run", "agree", "near-ties", "real misses", "rms logit diff",
-              "max logit diff");
-  for (const GreedyRun& run : noise_floor) {
-    const std::string name = fmt::format("tp={} +{} seq", run.tp, run.num_seqs - 1);
-    print_row(name, compare_runs(base, run, name, tie_margin));
-  }
-  if (!noise_floor.empty()) {
-    std::printf(
-        "  NOISE tp=%d %s: the rows above are tp=%d itself beside other sequences (its noise floor, not a "
-        "check)\n",
-        base.tp, dtype.c_str(), base.tp);
-  }
-  bool ok = true;
-  for (size_t run_idx = 1; run_idx < runs.size(); ++run_idx) {
-    const GreedyRun& run = runs[run_idx];
-    const std::string name = fmt::format("tp={}", run.tp);
-    const Agreement result = compare_runs(base, run, name, tie_margin);
-    print_row(name, result);
-    std::printf("  GREEDY tp=%d %s %s\n", run.tp, dtype.c_str(), result.misses == 0 ? "PASS" : "FAIL");
-    ok = ok && result.misses == 0;
-  }
-  std::fflush(stdout);
-  if (ok) return base::Status();
-  return base::make_error(base::StatusCode::kInternal,
-                          "a tensor-parallel size picked another greedy token where the first size's margin was "
-                          "{:.4f} or more",
-                          tie_margin);
 }
 
 }  // namespace fovea::cli::bench_engine
