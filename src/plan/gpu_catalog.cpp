@@ -19,9 +19,13 @@ std::string estimate_note(uint64_t smi_total_mib) {
                      smi_total_mib, kTypicalReservedMiB);
 }
 
-GpuSpec estimated(std::string name, std::vector<std::string> aliases, uint64_t smi_total_mib, bool nvlink) {
-  return GpuSpec{std::move(name), std::move(aliases), (smi_total_mib - kTypicalReservedMiB) * kMiB,
-                 estimate_note(smi_total_mib), nvlink};
+GpuSpec estimated(std::string name, std::vector<std::string> aliases, uint64_t smi_total_mib, bool nvlink,
+                  bool peer_access = true) {
+  GpuSpec gpu{std::move(name), std::move(aliases), (smi_total_mib - kTypicalReservedMiB) * kMiB,
+              estimate_note(smi_total_mib)};
+  gpu.nvlink = nvlink;
+  gpu.peer_access = peer_access;
+  return gpu;
 }
 
 std::vector<GpuSpec> make_catalog() {
@@ -30,14 +34,16 @@ std::vector<GpuSpec> make_catalog() {
                   {"rtx3090", "3090"},
                   24125 * kMiB,
                   "published vLLM start-up log on RTX 3090s: 23.56 GiB usable (nvidia-smi memory.total 24576 MiB)",
-                  false});
+                  false,
+                  /*peer_access=*/false});  // GeForce: peer access only through an NVLink bridge
   gpus.push_back({"NVIDIA GeForce RTX 4090",
                   {"rtx4090", "4090"},
                   24217 * kMiB,
                   "nvidia-smi memory.total 24564 MiB less the driver's ~347 MiB reservation; vLLM logs on 4090s "
                   "report the same 23.65 GiB",
-                  false});
-  gpus.push_back(estimated("NVIDIA GeForce RTX 5090", {"rtx5090", "5090"}, 32607, false));
+                  false,
+                  /*peer_access=*/false});
+  gpus.push_back(estimated("NVIDIA GeForce RTX 5090", {"rtx5090", "5090"}, 32607, false, /*peer_access=*/false));
   gpus.push_back(estimated("NVIDIA RTX A6000", {"rtxa6000", "a6000"}, 49140, false));
   gpus.push_back(estimated("NVIDIA RTX 6000 Ada Generation", {"rtx6000ada", "6000ada"}, 49140, false));
   gpus.push_back(estimated("NVIDIA A10", {"a10"}, 23028, false));

@@ -18,6 +18,9 @@ struct GpuSpec {
   uint64_t memory_bytes = 0;         // usable total, as cudaMemGetInfo reports it
   std::string memory_source;         // where memory_bytes comes from (measured, published log, estimate)
   bool nvlink = false;               // GPUs of one host talk over NVLink (tensor-parallel buffers are larger)
+  // Two of these cards in one host can read each other's memory (cudaDeviceCanAccessPeer): the peer all-reduce's
+  // condition. GeForce RTX 4090/5090 drivers refuse peer-to-peer, so those pairs keep every all-reduce on NCCL.
+  bool peer_access = true;
 };
 
 // Every entry of the built-in catalogue, in a stable order.

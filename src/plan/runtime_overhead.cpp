@@ -22,7 +22,7 @@ RuntimeOverhead runtime_overhead(const GpuSpec& gpu, int64_t tensor_parallel_siz
   overhead.cuda_context = kCudaContextBytes;
   overhead.cublas = kCublasBytes;
   if (tensor_parallel_size > 1) overhead.nccl = gpu.nvlink ? kNcclNvlinkBytes : kNcclPcieBytes;
-  const bool peer_all_reduce = tensor_parallel_size > 1 && !disable_custom_all_reduce &&
+  const bool peer_all_reduce = tensor_parallel_size > 1 && !disable_custom_all_reduce && gpu.peer_access &&
                                tensor_parallel_size <= kPeerAllReduceMaxRanks &&
                                (gpu.nvlink || tensor_parallel_size <= kPeerAllReduceMaxPcieRanks);
   if (peer_all_reduce) overhead.peer_all_reduce = kPeerAllReduceBytes;

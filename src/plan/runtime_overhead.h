@@ -48,8 +48,8 @@ struct RuntimeOverhead {
 std::vector<int64_t> cuda_graph_batch_sizes(int64_t max_num_seqs);
 
 // The peer all-reduce's bytes count at tp > 1 unless `disable_custom_all_reduce`, where the server would set it up:
-// up to kPeerAllReduceMaxRanks GPUs, above kPeerAllReduceMaxPcieRanks only over NVLink. (Two PCIe cards without
-// peer access, such as GeForce ones, fall back to NCCL at run time: the plan then holds 16 MiB too many.)
+// cards with peer access (GpuSpec::peer_access: not GeForce RTX 3090/4090/5090 pairs), up to kPeerAllReduceMaxRanks
+// GPUs, above kPeerAllReduceMaxPcieRanks only over NVLink.
 RuntimeOverhead runtime_overhead(const GpuSpec& gpu, int64_t tensor_parallel_size, int64_t max_num_seqs,
                                  bool enforce_eager, bool disable_custom_all_reduce);
 

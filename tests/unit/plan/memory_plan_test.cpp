@@ -244,11 +244,15 @@ TEST(MemoryPlan, JsonHasTheDocumentedKeys) {
 }
 
 // The peer-to-peer all-reduce's staging and flags (PeerAllReduce::create) count once per GPU at tp > 1 unless
-// --disable-custom-all-reduce, and only where the server would set it up (more than two GPUs need NVLink).
+// --disable-custom-all-reduce, and only where the server would set it up: cards with peer access (not GeForce RTX
+// 4090 pairs, whose driver refuses it), more than two GPUs only over NVLink.
 TEST(RuntimeOverhead, PeerAllReduceBuffersAtTensorParallelUnlessDisabled) {
-  const GpuSpec pcie = *find_gpu("4090");
+  const GpuSpec pcie = *find_gpu("a6000");
+  const GpuSpec geforce = *find_gpu("4090");
   const GpuSpec nvlink = *find_gpu("h100");
   ASSERT_FALSE(pcie.nvlink);
+  ASSERT_TRUE(pcie.peer_access);
+  ASSERT_FALSE(geforce.peer_access);
   ASSERT_TRUE(nvlink.nvlink);
   const auto peer_bytes = [](const GpuSpec& gpu, int64_t tp, bool disabled) {
     return runtime_overhead(gpu, tp, 64, /*enforce_eager=*/false, disabled).peer_all_reduce;
@@ -256,6 +260,7 @@ TEST(RuntimeOverhead, PeerAllReduceBuffersAtTensorParallelUnlessDisabled) {
   EXPECT_EQ(peer_bytes(pcie, 2, false), kPeerAllReduceBytes);
   EXPECT_EQ(peer_bytes(nvlink, 2, false), kPeerAllReduceBytes);
   EXPECT_EQ(peer_bytes(nvlink, 8, false), kPeerAllReduceBytes);
+  EXPECT_EQ(peer_bytes(geforce, 2, false), 0u);  // no peer access: NCCL only
   EXPECT_EQ(peer_bytes(pcie, 1, false), 0u);
   EXPECT_EQ(peer_bytes(nvlink, 1, false), 0u);
   EXPECT_EQ(peer_bytes(pcie, 2, true), 0u);
@@ -269,6 +274,7 @@ TEST(RuntimeOverhead, PeerAllReduceBuffersAtTensorParallelUnlessDisabled) {
 
 TEST(MemoryPlan, PeerAllReduceBuffersLeaveLessForTheKvCache) {
   PlanInputs inputs = two_4090s(testing::kW4a16);
+  inputs.gpu = *find_gpu("h100");
   const MemoryPlan on = plan_of(inputs);
   inputs.options.disable_custom_all_reduce = true;
   const MemoryPlan off = plan_of(inputs);
@@ -283,6 +289,11 @@ TEST(MemoryPlan, PeerAllReduceBuffersLeaveLessForTheKvCache) {
   EXPECT_EQ(json.at("per_gpu")[0].at("overhead").at("peer_all_reduce_bytes").get<uint64_t>(), kPeerAllReduceBytes);
   EXPECT_NE(plan_to_table(on).find("peer all-reduce"), std::string::npos);
   EXPECT_EQ(plan_to_table(off).find("peer all-reduce"), std::string::npos);
+
+  // The users' two RTX 4090s: no peer access, nothing counted, no row.
+  const MemoryPlan geforce = plan_of(two_4090s(testing::kW4a16));
+  EXPECT_EQ(geforce.per_gpu.at(0).overhead.peer_all_reduce, 0u);
+  EXPECT_EQ(plan_to_table(geforce).find("peer all-reduce"), std::string::npos);
 
   PlanInputs one_gpu = testing::inputs_for(testing::kW4a16, "h100");
   EXPECT_EQ(plan_of(one_gpu).per_gpu.at(0).overhead.peer_all_reduce, 0u);
