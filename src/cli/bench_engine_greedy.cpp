@@ -54,22 +54,10 @@ base::Result<GreedyRun> run_greedy(const BenchEngineOptions& options, RankSet& r
     run.margins.push_back(margin);
     run.logits.push_back(host);
     const int32_t next = forced != nullptr ? forced->tokens[static_cast<size_t>(step_idx)] : token;
-    const int64_t pos = prompt_len + step_idx;
-    const auto num_rows = static_cast<size_t>(num_seqs);
-    arrays.token_ids.assign(num_rows, next);
-    arrays.positions.assign(num_rows * (mrope ? 3 : 1), static_cast<int32_t>(pos));
-    arrays.slot_mapping.clear();
-    arrays.query_start_loc.assign(1, 0);
-    arrays.logits_rows.clear();
-    for (int64_t seq = 0; seq < num_seqs; ++seq) {
-      const int64_t block = seq * blocks_per_seq + pos / block_size;
-      arrays.slot_mapping.push_back(static_cast<int32_t>(block * block_size + pos % block_size));
-      arrays.query_start_loc.push_back(static_cast<int32_t>(seq + 1));
-      arrays.logits_rows.push_back(static_cast<int32_t>(seq));
-    }
-    arrays.seq_lens.assign(num_rows, static_cast<int32_t>(pos + 1));
-    arrays.max_query_len = 1;
-    arrays.max_seq_len = static_cast<int>(pos + 1);
+    // The next step: every sequence decodes one token at the next position; all are fed `next` (the others'
+    // tokens only shape the batch).
+    arrays = make_step(num_seqs, prompt_len + step_idx, 1, blocks_per_seq, block_size, mrope, vocab, prompt_rng);
+    arrays.token_ids.assign(static_cast<size_t>(num_seqs), next);
   }
   return run;
 }
