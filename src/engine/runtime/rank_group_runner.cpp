@@ -43,8 +43,12 @@ base::Result<RunnerOutput> RankGroupRunner::execute(const SchedulerOutput& outpu
                             "server");
   }
   RunnerOutput rank0_output;
-  const std::string label = fmt::format("engine step {} ({} sequences, {} tokens)", ++num_steps_,
-                                        output.scheduled.size(), output.num_scheduled_tokens);
+  ++num_steps_;
+  // Formatted only if the watchdog times the step out.
+  const RankThreads::Describe describe = [this, &output] {
+    return fmt::format("engine step {} ({} sequences, {} tokens)", num_steps_, output.scheduled.size(),
+                       output.num_scheduled_tokens);
+  };
   base::Status status = threads_->run(
       [&](int rank_idx) -> base::Status {
         if (step_hook_) step_hook_(rank_idx, *communicators_[static_cast<size_t>(rank_idx)]);
@@ -53,7 +57,7 @@ base::Result<RunnerOutput> RankGroupRunner::execute(const SchedulerOutput& outpu
         if (rank_idx == 0) rank0_output = std::move(*result);
         return base::Status();
       },
-      label);
+      describe);
   if (!status.ok()) {
     failed_ = true;
     return status;

@@ -51,6 +51,10 @@ std::string RankThreads::busy_ranks() const {
   return out;
 }
 
+std::string RankThreads::run_name() const {
+  return describe_ != nullptr && *describe_ ? (*describe_)() : std::string("run");
+}
+
 bool RankThreads::all_returned() const {
   for (char returned : returned_) {
     if (!returned) return false;
@@ -109,7 +113,7 @@ void RankThreads::watchdog_loop() {
         "{} did not finish within the {:.1f} s engine step limit: tensor-parallel rank(s) {} had not returned after "
         "{:.2f} s, so every communicator was aborted and the engine stops (a GPU that stopped answering, or a "
         "collective whose peer never arrived; FOVEA_ENGINE_ITERATION_TIMEOUT_S sets the limit); restart the server",
-        run_label_, seconds(watchdog_.limit), busy_ranks(), seconds(elapsed));
+        run_name(), seconds(watchdog_.limit), busy_ranks(), seconds(elapsed));
     const std::string error = timeout_error_;
     lock.unlock();
     FOVEA_LOG_ERROR("{}", error);
@@ -121,7 +125,7 @@ void RankThreads::watchdog_loop() {
     const std::string stuck = fmt::format(
         "{}: tensor-parallel rank(s) {} still had not returned {:.1f} s after the communicators were aborted; the "
         "engine is dead and serves no more requests; restart the server",
-        run_label_, busy_ranks(), seconds(watchdog_.grace));
+        run_name(), busy_ranks(), seconds(watchdog_.grace));
     lock.unlock();
     FOVEA_LOG_ERROR("{}", stuck);
     if (watchdog_.on_stuck) watchdog_.on_stuck(stuck);
@@ -129,7 +133,7 @@ void RankThreads::watchdog_loop() {
   }
 }
 
-base::Status RankThreads::run(const RankFn& fn, std::string label) {
+base::Status RankThreads::run(const RankFn& fn, const Describe& describe) {
   if (num_ranks_ == 1) return fn(0);
   {
     std::lock_guard lock(mutex_);
@@ -139,7 +143,7 @@ base::Status RankThreads::run(const RankFn& fn, std::string label) {
     for (base::Status& result : results_) result = base::Status();
     std::fill(returned_.begin(), returned_.end(), 0);
     timeout_error_.clear();
-    run_label_ = std::move(label);
+    describe_ = &describe;
     run_start_ = std::chrono::steady_clock::now();
     running_ = true;
     ++generation_;
@@ -149,6 +153,7 @@ base::Status RankThreads::run(const RankFn& fn, std::string label) {
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return num_done_ == num_ranks_ - 1; });
   fn_ = nullptr;
+  describe_ = nullptr;
   running_ = false;
   if (!timeout_error_.empty()) return base::make_error(base::StatusCode::kUnavailable, "{}", timeout_error_);
   if (first_failed_rank_ < 0) return base::Status();

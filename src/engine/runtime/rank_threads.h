@@ -52,9 +52,11 @@ class RankThreads {
 
   // Runs fn(rank_idx) for every rank concurrently and returns once all have returned: ok, or the error of the rank
   // that failed first (in time: the others' errors are usually the abort it caused), naming that rank; a timed-out
-  // run returns the watchdog's error instead. `label` names the run in the watchdog's messages ("engine step 12").
+  // run returns the watchdog's error instead. `describe` names the run in the watchdog's messages ("engine step
+  // 12"); the watchdog's thread calls it only when the run times out, while run() still waits (an empty one: "run").
   // Not reentrant: one run() at a time, from one thread.
-  base::Status run(const RankFn& fn, std::string label = "run");
+  using Describe = std::function<std::string()>;
+  base::Status run(const RankFn& fn, const Describe& describe = {});
 
  private:
   void worker(int rank_idx);
@@ -63,7 +65,8 @@ class RankThreads {
   void finish(int rank_idx, base::Status status);
   // "1" or "0, 1": the ranks of the run in progress that have not returned. mutex_ held.
   std::string busy_ranks() const;
-  bool all_returned() const;  // mutex_ held
+  bool all_returned() const;     // mutex_ held
+  std::string run_name() const;  // the run in progress's description, or "run"; mutex_ held
 
   const int num_ranks_;
   std::function<void()> on_failure_;
@@ -78,7 +81,7 @@ class RankThreads {
   int first_failed_rank_ = -1;                       // guarded by mutex_
   bool stop_ = false;                                // guarded by mutex_
   bool running_ = false;                             // guarded by mutex_: a run() is in progress
-  std::string run_label_;                            // guarded by mutex_
+  const Describe* describe_ = nullptr;               // guarded by mutex_: the run in progress's, outlives it
   std::chrono::steady_clock::time_point run_start_;  // guarded by mutex_
   std::string timeout_error_;          // guarded by mutex_: set when the watchdog timed out the run in progress
   std::vector<base::Status> results_;  // [num_ranks], guarded by mutex_

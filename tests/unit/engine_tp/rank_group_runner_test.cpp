@@ -1,13 +1,16 @@
 // RankGroupRunner on the tiny Qwen3-VL checkpoint, two CPU ranks: a prefill step's logits equal TP=1's (f32
 // rounding), and a rank that fails mid-step (its prompt is missing) makes the step fail with that rank's error
-// instead of leaving rank 0 blocked in an all-reduce, after which the group refuses every step.
+// instead of leaving rank 0 blocked in an all-reduce, after which the group refuses every step; a step the watchdog
+// times out is named in its error.
 // Must not contain scheduler code (the step is built by hand).
 #include "engine/runtime/rank_group_runner.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <numeric>
+#include <thread>
 
 #include "tp_test_util.h"
 
@@ -99,6 +102,31 @@ TEST(RankGroupRunnerTest, AFailingRankFailsTheStepAndStopsTheGroup) {
   base::Result<RunnerOutput> later = group.execute(step.output);
   ASSERT_FALSE(later.ok());
   EXPECT_EQ(later.status().code(), base::StatusCode::kUnavailable);
+}
+
+TEST(RankGroupRunnerTest, ATimedOutStepIsNamedInItsError) {
+  TextStep step(20);
+  testing::Ranks two;
+  ASSERT_TRUE(testing::load_ranks(2, true, two).ok());
+  std::vector<std::unique_ptr<ModelRunner>> runners = make_runners(two);
+  for (const std::unique_ptr<ModelRunner>& runner : runners) runner->add_prompt("r0", step.prompt);
+  StepWatchdog watchdog;
+  watchdog.limit = std::chrono::milliseconds(300);
+  two.threads->set_step_watchdog(std::move(watchdog));
+  // Rank 1 waits at the start of the step until its communicator is aborted; rank 0 waits in the first all-reduce.
+  const RankStepHook hang = [](int rank_idx, backend::Communicator& comm) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (rank_idx == 1 && comm.health().ok() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  RankGroupRunner group(std::move(two.threads), std::move(runners), two.communicator_ptrs(), hang);
+  base::Result<RunnerOutput> timed_out = group.execute(step.output);
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_NE(timed_out.status().message().find("engine step 1 (1 sequences, 20 tokens) did not finish"),
+            std::string::npos)
+      << timed_out.status().message();
+  EXPECT_TRUE(group.failed_permanently());
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "tp_test_util.h"
+
 namespace fovea::engine {
 namespace {
 
@@ -84,14 +86,8 @@ TEST(RankThreadsTest, FirstFailureIsReturnedAndReleasesTheOthers) {
   EXPECT_NE(status.message().find("rank one broke"), std::string::npos) << status.message();
   EXPECT_EQ(num_failure_calls.load(), 1);
   // The threads are still there for the next run.
-  std::atomic<int> ran{0};
-  EXPECT_TRUE(threads
-                  .run([&](int) {
-                    ++ran;
-                    return base::Status();
-                  })
-                  .ok());
-  EXPECT_EQ(ran.load(), 3);
+  ASSERT_EQ(threads.num_ranks(), 3);
+  testing::expect_every_rank_runs(threads);
 }
 
 }  // namespace

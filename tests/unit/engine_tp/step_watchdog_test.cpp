@@ -18,6 +18,7 @@
 #include "engine/runtime/engine.h"
 #include "engine/runtime/rank_threads.h"
 #include "engine/runtime/step_timeout.h"
+#include "tp_test_util.h"
 
 namespace fovea::engine {
 namespace {
@@ -78,7 +79,7 @@ TEST(StepWatchdogTest, ARankBlockedInACollectiveFailsTheStepAndNamesIt) {
         FOVEA_RETURN_IF_ERROR(ranks.barrier(rank_idx));
         return rank_idx == 1 ? ranks.barrier(rank_idx) : base::Status();
       },
-      "engine step 7 (1 sequences, 3 tokens)");
+      [] { return std::string("engine step 7 (1 sequences, 3 tokens)"); });
   const double elapsed_s = seconds_since(start);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), base::StatusCode::kUnavailable);
@@ -89,14 +90,8 @@ TEST(StepWatchdogTest, ARankBlockedInACollectiveFailsTheStepAndNamesIt) {
   EXPECT_TRUE(contains(status.message(), "0.5 s")) << status.message();
   EXPECT_GE(num_aborts.load(), 1);
   // The threads still run (the communicators stay aborted, as the engine is dead).
-  std::atomic<int> ran{0};
-  EXPECT_TRUE(threads
-                  .run([&](int) {
-                    ++ran;
-                    return base::Status();
-                  })
-                  .ok());
-  EXPECT_EQ(ran.load(), 2);
+  ASSERT_EQ(threads.num_ranks(), 2);
+  testing::expect_every_rank_runs(threads);
 }
 
 // Steps of 250 ms under a 600 ms limit, 1.5 s in all: the watchdog wakes at the first step's deadline during a later

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,18 @@ inline base::Status load_ranks(int num_ranks, bool shard_vision, Ranks& ranks,
     FOVEA_ASSIGN_OR_RETURN(ranks.models[idx], model::Model::load(tiny_vl_dir(), *ranks.backends[idx], rank_options));
     return base::Status();
   });
+}
+
+// After a failed or timed-out run, the next run() still reaches every rank (the threads outlive the failure).
+inline void expect_every_rank_runs(RankThreads& threads) {
+  std::atomic<int> ran{0};
+  EXPECT_TRUE(threads
+                  .run([&](int) {
+                    ++ran;
+                    return base::Status();
+                  })
+                  .ok());
+  EXPECT_EQ(ran.load(), threads.num_ranks());
 }
 
 }  // namespace fovea::engine::testing
